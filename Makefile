@@ -1,0 +1,37 @@
+# Two commands for a fresh Debian machine, as root:  make demo  |  make test
+# Each does its own set-up: the virtualenv in .venv, the package with its extras, and Dovecot for the tests.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+APT    := DEBIAN_FRONTEND=noninteractive apt-get
+
+.PHONY: demo test lint bench dovecot clean
+
+# The virtualenv is rebuilt when pyproject.toml changes.
+$(VENV): pyproject.toml
+	@$(PYTHON) -c 'import venv, ensurepip' 2>/dev/null || { $(APT) update -q && $(APT) install -y -q python3-venv; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test,dev]'
+	@touch $(VENV)
+
+# Dovecot for the IMAP tests; the system service it installs is not used (tests run their own instance).
+dovecot:
+	@command -v dovecot >/dev/null 2>&1 || { $(APT) update -q && $(APT) install -y -q --no-install-recommends dovecot-imapd openssl; }
+
+demo: $(VENV)
+	$(BIN)/triage scan --source examples/inbox.mbox --offline --state :memory:
+
+lint: $(VENV)
+	$(BIN)/ruff check triage tests benchmarks
+	$(BIN)/mypy triage
+
+test: $(VENV) dovecot lint
+	$(BIN)/pytest -q
+
+bench: $(VENV)
+	@for script in benchmarks/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

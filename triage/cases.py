@@ -1,0 +1,100 @@
+"""Mails grouped into cases: one AWS support case id is one case; any other mail is a case of its own.
+
+A case takes the most severe kind among its mails, including mails seen in earlier runs. A phishing mail
+never joins a genuine case, whatever case number it shows: an attacker can copy a case number.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from triage.authenticate import Authenticity
+from triage.classify import Classification
+from triage.mail import Mail
+from triage.severity import KINDS, rank
+
+_KIND_ORDER = list(KINDS)
+
+
+@dataclass(frozen=True)
+class ClassifiedMail:
+    mail: Mail
+    authenticity: Authenticity
+    classification: Classification
+
+    @property
+    def case_id(self) -> str:
+        ids = self.classification.entities.case_ids
+        if ids and self.classification.kind != "phishing":
+            return ids[0]
+        return "mail-" + hashlib.sha256(self.mail.key.encode()).hexdigest()[:12]
+
+    @property
+    def kind(self) -> str:
+        return self.classification.kind
+
+    @property
+    def severity(self) -> str:
+        return self.classification.severity
+
+
+@dataclass(frozen=True)
+class EarlierMail:
+    """A mail of the case read in an earlier run, as the state remembers it."""
+
+    key: str
+    kind: str
+    severity: str
+    record: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Case:
+    case_id: str
+    kind: str
+    severity: str
+    mails: tuple[ClassifiedMail, ...]  # read in this run, oldest first
+    earlier: tuple[EarlierMail, ...] = ()
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return tuple(sorted({m.mail.key for m in self.mails} | {e.key for e in self.earlier}))
+
+    @property
+    def digest(self) -> str:
+        """Names the set of mails a summary covers: a new mail in the case makes a new digest."""
+        return hashlib.sha256("\n".join(self.keys).encode()).hexdigest()[:16]
+
+    @property
+    def is_support_case(self) -> bool:
+        return not self.case_id.startswith("mail-")
+
+    @property
+    def first_date(self) -> datetime | None:
+        dates = [m.mail.date for m in self.mails if m.mail.date]
+        return min(dates) if dates else None
+
+
+def most_severe(kinds_and_severities: Iterable[tuple[str, str]]) -> tuple[str, str]:
+    """(kind, severity) of the most severe pair; between equals, the kind listed first in DESIGN.md."""
+    return max(kinds_and_severities, key=lambda ks: (rank(ks[1]), -_KIND_ORDER.index(ks[0])))
+
+
+def group_cases(
+    mails: Iterable[ClassifiedMail], earlier: dict[str, tuple[EarlierMail, ...]] | None = None
+) -> list[Case]:
+    """Cases in order of their first mail in `mails`; `earlier` adds what past runs saw, by case id."""
+    earlier = earlier or {}
+    groups: dict[str, list[ClassifiedMail]] = {}
+    for m in mails:
+        groups.setdefault(m.case_id, []).append(m)
+    cases = []
+    for case_id, members in groups.items():
+        members.sort(key=lambda m: (m.mail.date is None, m.mail.date or 0))
+        before = tuple(e for e in earlier.get(case_id, ()) if e.key not in {m.mail.key for m in members})
+        kind, severity = most_severe([(m.kind, m.severity) for m in members] + [(e.kind, e.severity) for e in before])
+        cases.append(Case(case_id, kind, severity, tuple(members), before))
+    return cases

@@ -1,0 +1,307 @@
+"""The command line: parse options, call the pipeline, print. No work is done here.
+
+Errors a user can fix are one line on stderr (`triage: …`) with exit status 2; nothing else prints a
+traceback unless --debug is given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from triage import __version__, paths
+from triage.cases import ClassifiedMail
+from triage.config import Config, load_config
+from triage.errors import ConfigError, ExitStatus, TriageError
+from triage.output import case_record, summary_record
+from triage.pipeline import CaseOutcome, ScanOptions, ScanTotals
+
+log = logging.getLogger("triage")
+
+
+@dataclass
+class Environment:
+    """What the CLI reads and writes; tests pass their own."""
+
+    stdout: IO[str] = field(default_factory=lambda: sys.stdout)
+    stderr: IO[str] = field(default_factory=lambda: sys.stderr)
+    environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+
+    @property
+    def stderr_is_tty(self) -> bool:
+        return hasattr(self.stderr, "isatty") and self.stderr.isatty()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="triage",
+        description="Find AWS security mail, check the account, and tell the owner in plain Japanese what to do.",
+    )
+    parser.add_argument("--version", action="version", version=f"triage {__version__}")
+    parser.add_argument("--debug", action="store_true", help="log every step and show tracebacks")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def common(p: argparse.ArgumentParser, *, state: bool = True) -> None:
+        p.add_argument("--config", type=Path, help="config file (default $TRIAGE_CONFIG, else the XDG path)")
+        if state:
+            p.add_argument("--state", help="SQLite state file (default under the XDG state dir); :memory: for none")
+
+    scan = commands.add_parser("scan", help="one pass: new mail → summaries")
+    common(scan)
+    scan.add_argument("--source", help="imap, or a path: mbox file, Maildir, folder of .eml, one .eml")
+    scan.add_argument("--all", action="store_true", dest="all_mail", help="process mail already seen")
+    scan.add_argument("--json", action="store_true", help="JSON lines on stdout instead of the table")
+    _stage_flags(scan)
+    scan.add_argument("--no-send", action="store_true", help="print the summaries instead of sending them")
+    scan.add_argument("--offline", action="store_true",
+                      help="no network at all: --no-aws --no-translate --no-send, and no DNS")
+
+    daemon = commands.add_parser("daemon", help="the same pipeline forever (IMAP IDLE)")
+    common(daemon)
+    _stage_flags(daemon)
+
+    check = commands.add_parser("check-account", help="the AWS account cross-check alone")
+    common(check, state=False)
+    check.add_argument("--json", action="store_true", help="JSON lines on stdout")
+    check.add_argument("--profile", help="AWS profile (default: [aws] profile, then boto3's chain)")
+    check.add_argument("--regions", help="comma-separated region codes (default: [aws] regions, or all)")
+
+    explain = commands.add_parser("explain", help="one mail: authenticity, rules, entities")
+    common(explain, state=False)
+    explain.add_argument("file", type=Path, help="an .eml file")
+    explain.add_argument("--offline", action="store_true", help="no DNS look-ups for DKIM")
+    return parser
+
+
+def _stage_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--no-aws", action="store_true", help="do not check the AWS account")
+    p.add_argument("--no-translate", action="store_true", help="do not translate with DeepL")
+
+
+def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> int:
+    env = env or Environment()
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.debug else logging.WARNING,
+        format="triage: %(levelname)s: %(message)s",
+        stream=env.stderr,
+        force=True,
+    )
+    try:
+        config = _config(args, env)
+        handler = {"scan": _scan, "daemon": _daemon, "check-account": _check_account, "explain": _explain}
+        return handler[args.command](args, config, env)
+    except TriageError as exc:
+        if args.debug:
+            raise
+        print(f"triage: {exc}", file=env.stderr)
+        return int(exc.exit_status)
+    except KeyboardInterrupt:
+        print("triage: interrupted", file=env.stderr)
+        return 130
+
+
+def _config(args: argparse.Namespace, env: Environment) -> Config:
+    explicit = args.config is not None
+    path = args.config if explicit else paths.default_config_path(env.environ)
+    return load_config(path, explicit=explicit)
+
+
+def _state_path(args: argparse.Namespace, env: Environment) -> str:
+    return str(args.state or paths.default_state_path(env.environ))
+
+
+# --- scan -------------------------------------------------------------------------------------
+
+
+def _scan(args: argparse.Namespace, config: Config, env: Environment) -> int:
+    from triage.pipeline import load_context, scan
+    from triage.services import services_from_config
+    from triage.sources import open_source
+    from triage.state import open_state
+
+    options = ScanOptions(all_mail=args.all_mail, no_aws=args.no_aws, no_translate=args.no_translate,
+                          no_send=args.no_send, offline=args.offline)
+    rules_dir = paths.rules_dir(env.environ)
+    source = open_source(args.source, config.imap, max_bytes=config.mail.max_bytes, rules_dir=rules_dir)
+    services = services_from_config(config, options, env.environ)
+    ctx = load_context(config, rules_dir, paths.templates_dir(env.environ), options, services)
+    reporter: JsonReporter | TableReporter = JsonReporter(env) if args.json else TableReporter(env)
+    with open_state(_state_path(args, env)) as state:
+        totals = scan(ctx, source, state, reporter)
+    reporter.finish(totals)
+    if totals.errors:
+        print(f"triage: {totals.errors[0]}", file=env.stderr)
+        return int(ExitStatus.BAD_INPUT)
+    return int(ExitStatus.OK)
+
+
+class JsonReporter:
+    def __init__(self, env: Environment) -> None:
+        self.env = env
+
+    def _line(self, record: Mapping[str, object]) -> None:
+        print(json.dumps(record, ensure_ascii=False), file=self.env.stdout, flush=True)
+
+    def message(self, item: ClassifiedMail, record: dict[str, object]) -> None:
+        self._line(record)
+
+    def skipped(self, where: str, reason: str) -> None:
+        pass  # logged on stderr by the pipeline; stdout stays DESIGN.md's lines
+
+    def case(self, outcome: CaseOutcome) -> None:
+        self._line(case_record(outcome))
+        printed = summary_record(outcome)
+        if printed:
+            self._line(printed)
+
+    def progress(self, done: int) -> None:
+        pass
+
+    def finish(self, totals: ScanTotals) -> None:
+        pass
+
+
+class TableReporter:
+    """A compact table of the mails about AWS, then each case and its summary."""
+
+    PROGRESS_AFTER = 200
+
+    def __init__(self, env: Environment) -> None:
+        self.env = env
+        self.rows: list[tuple[str, ...]] = []
+        self.outcomes: list[CaseOutcome] = []
+        self._progress_shown = False
+
+    def message(self, item: ClassifiedMail, record: dict[str, object]) -> None:
+        date = item.mail.date.astimezone().strftime("%Y-%m-%d %H:%M") if item.mail.date else "-"
+        self.rows.append((date, item.severity, item.kind, item.authenticity.verdict,
+                          item.mail.sender.address or "-", item.mail.subject or "-"))
+
+    def skipped(self, where: str, reason: str) -> None:
+        pass
+
+    def case(self, outcome: CaseOutcome) -> None:
+        self.outcomes.append(outcome)
+
+    def progress(self, done: int) -> None:
+        if self.env.stderr_is_tty and done >= self.PROGRESS_AFTER and done % 50 == 0:
+            print(f"\r{_bar(done)} {done} mails read", end="", file=self.env.stderr, flush=True)
+            self._progress_shown = True
+
+    def finish(self, totals: ScanTotals) -> None:
+        out = self.env.stdout
+        if self._progress_shown:
+            print(file=self.env.stderr)
+        if self.rows:
+            print(_table(("DATE", "SEVERITY", "KIND", "AUTH", "FROM", "SUBJECT"), self.rows), file=out)
+        else:
+            print("No new mail about AWS.", file=out)
+        quiet = [o for o in self.outcomes if o.delivery == "skipped"]
+        for outcome in self.outcomes:
+            if outcome.delivery == "skipped":
+                continue
+            c = outcome.case
+            status = outcome.delivery + (f" ({outcome.reason})" if outcome.reason else "")
+            print(f"\ncase {c.case_id}: {c.kind}, {c.severity}, {len(c.keys)} mail(s); summary {status}", file=out)
+            if outcome.delivery == "printed" and outcome.summary is not None:
+                print("-" * 72, file=out)
+                print(outcome.summary.text.rstrip(), file=out)
+                print("-" * 72, file=out)
+        if quiet:
+            print(f"\n{len(quiet)} case(s) needed no summary: "
+                  + ", ".join(f"{o.case.case_id} ({o.case.kind}: {o.reason})" for o in quiet), file=out)
+        print(f"\n{_totals_line(totals)}", file=out)
+
+
+def _totals_line(t: ScanTotals) -> str:
+    parts = [f"{t.read} mail(s) read", f"{t.reported} about AWS"]
+    if t.already_seen:
+        parts.append(f"{t.already_seen} seen before")
+    if t.skipped:
+        parts.append(f"{t.skipped} skipped (unreadable or malformed, see the log)")
+    parts.append(f"{t.cases} case(s)")
+    parts.append(f"{t.sent} summary(ies) sent, {t.printed} printed")
+    return ", ".join(parts)
+
+
+def _bar(done: int, width: int = 20) -> str:
+    filled = (done // 50) % (width + 1)
+    return "[" + "#" * filled + "." * (width - filled) + "]"
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _fit(text: str, width: int) -> str:
+    """Cut `text` to `width` terminal columns (wide characters count two) and pad it."""
+    text = " ".join(text.split())
+    if _width(text) > width:
+        out, used = "", 0
+        for ch in text:
+            w = _width(ch)
+            if used + w > width - 1:
+                break
+            out, used = out + ch, used + w
+        text = out + "…"
+    return text + " " * (width - _width(text))
+
+
+def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
+    limits = (16, 8, 19, 4, 32, 60)
+    widths = [min(limit, max(_width(r[i]) for r in (header, *rows))) for i, limit in enumerate(limits)]
+    lines = ["  ".join(_fit(v, w) for v, w in zip(row, widths, strict=True)).rstrip() for row in (header, *rows)]
+    return "\n".join(lines)
+
+
+# --- other commands ---------------------------------------------------------------------------
+
+
+def _daemon(args: argparse.Namespace, config: Config, env: Environment) -> int:
+    from triage.daemon import run_daemon
+
+    options = ScanOptions(no_aws=args.no_aws, no_translate=args.no_translate)
+    return run_daemon(config, options, _state_path(args, env), env.environ)
+
+
+def _check_account(args: argparse.Namespace, config: Config, env: Environment) -> int:
+    raise ConfigError("check-account is not available in this build")
+
+
+def _explain(args: argparse.Namespace, config: Config, env: Environment) -> int:
+    from triage.explain import explain_file
+
+    explanation = explain_file(args.file, config, rules_dir=paths.rules_dir(env.environ), offline=args.offline)
+    print(_explanation_text(explanation), file=env.stdout)
+    return int(ExitStatus.OK)
+
+
+def _explanation_text(e: Any) -> str:
+    lines = [
+        f"file:          {e.path}",
+        f"from:          {e.mail.sender}",
+        f"subject:       {e.mail.subject}",
+        f"date:          {e.mail.date.isoformat() if e.mail.date else '-'}",
+        f"authenticity:  {e.authenticity.verdict}",
+    ]
+    lines += [f"  - {r}" for r in e.authenticity.reasons]
+    lines.append(f"kind:          {e.classification.kind} ({e.classification.severity})")
+    lines.append(f"rule:          {e.classification.rule}")
+    others = e.classification.matched[1:]
+    if others:
+        lines.append("also matched:  " + ", ".join(others))
+    for name, values in e.entities.items():
+        if values:
+            lines.append(f"{name + ':':<15}{', '.join(str(v) for v in values)}")
+    if e.mail.defects:
+        lines.append("defects:       " + "; ".join(e.mail.defects))
+    return "\n".join(lines)

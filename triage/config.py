@@ -1,0 +1,390 @@
+"""The TOML configuration, read once into frozen records.
+
+Unknown sections and keys are errors (a typo must not silently fall back to a default). Secrets are never
+read from the file: only the *names* of environment variables or a command that prints a token. A config
+file that others can read is refused if anything in it looks like a secret anyway.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import stat
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from triage.errors import ConfigError
+from triage.severity import SEVERITIES
+
+TLS_MODES = ("ssl", "starttls", "none")
+
+# Default Authentication-Results authserv-ids believed without configuration: the large mailbox
+# providers, whose receiving servers stamp their own verdict. A header from any other id is ignored.
+DEFAULT_TRUSTED_AUTHSERV_IDS = (
+    "mx.google.com",
+    "google.com",
+    "gmail.com",
+    "outlook.com",
+    "protection.outlook.com",
+    "mx.microsoft.com",
+    "icloud.com",
+    "mx.yahoo.com",
+    "yahoo.com",
+    "yahoo.co.jp",
+    "mx.zoho.com",
+    "fastmail.com",
+    "messagingengine.com",
+    "amazonses.com",
+)
+
+
+@dataclass(frozen=True)
+class ImapSettings:
+    host: str
+    user: str
+    port: int = 993
+    password_env: str | None = None
+    tls: str = "ssl"
+    folders: tuple[str, ...] | None = None  # None: INBOX plus the \Junk folder
+    oauth2_token_command: str | None = None
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str
+    sender: str  # `from` in the file
+    port: int = 465
+    user: str | None = None
+    password_env: str | None = None
+    tls: str = "ssl"
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    trusted_authserv_ids: tuple[str, ...] = DEFAULT_TRUSTED_AUTHSERV_IDS
+    max_bytes: int = 25 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class NotifySettings:
+    to: tuple[str, ...] = ()
+    min_severity: str = "medium"
+    remind_every_hours: float = 12.0
+
+
+@dataclass(frozen=True)
+class AwsSettings:
+    profile: str | None = None
+    regions: tuple[str, ...] | None = None  # None: "all", every region that can hold resources
+    home_regions: tuple[str, ...] = ()
+    account_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RulesSettings:
+    extra: tuple[Path, ...] = ()
+
+
+@dataclass(frozen=True)
+class DeeplSettings:
+    auth_key_env: str = "DEEPL_AUTH_KEY"
+    server_url: str | None = None
+    glossary: bool = True
+
+
+@dataclass(frozen=True)
+class BillingSettings:
+    jpy_per_usd: float = 150.0
+    statement_alert_usd: float = 100.0
+
+
+@dataclass(frozen=True)
+class Config:
+    imap: ImapSettings | None = None
+    smtp: SmtpSettings | None = None
+    mail: MailSettings = field(default_factory=MailSettings)
+    notify: NotifySettings = field(default_factory=NotifySettings)
+    aws: AwsSettings = field(default_factory=AwsSettings)
+    rules: RulesSettings = field(default_factory=RulesSettings)
+    deepl: DeeplSettings = field(default_factory=DeeplSettings)
+    billing: BillingSettings = field(default_factory=BillingSettings)
+    path: Path | None = None
+
+
+def load_config(path: Path | None, *, explicit: bool) -> Config:
+    """Read the config at `path`.
+
+    A missing file at the default location means defaults; a missing file the user named is an error.
+    """
+    if path is None or not path.exists():
+        if explicit:
+            raise ConfigError(f"config file {path} does not exist; create it or leave out --config")
+        return Config()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read config file {path}: {_reason(exc)}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+    if _readable_by_others(path):
+        secret = _find_secret(data)
+        if secret:
+            raise ConfigError(
+                f"config file {path} is readable by other users and {secret} looks like a secret; "
+                f"move the secret to an environment variable and run: chmod 600 {path}"
+            )
+    return parse_config(data, path=path)
+
+
+def parse_config(data: Mapping[str, Any], *, path: Path | None = None) -> Config:
+    where = str(path) if path else "config"
+    _known(data, {"imap", "smtp", "mail", "notify", "aws", "rules", "deepl", "billing"}, where)
+    return Config(
+        imap=_imap(_section(data, "imap", where)) if "imap" in data else None,
+        smtp=_smtp(_section(data, "smtp", where)) if "smtp" in data else None,
+        mail=_mail(_section(data, "mail", where)),
+        notify=_notify(_section(data, "notify", where)),
+        aws=_aws(_section(data, "aws", where)),
+        rules=_rules(_section(data, "rules", where), base=path.parent if path else Path.cwd()),
+        deepl=_deepl(_section(data, "deepl", where)),
+        billing=_billing(_section(data, "billing", where)),
+        path=path,
+    )
+
+
+# --- sections ---------------------------------------------------------------------------------
+
+
+def _imap(s: _Section) -> ImapSettings:
+    s.known("host", "port", "user", "password_env", "tls", "folders", "oauth2_token_command")
+    host = s.string("host", required=True)
+    tls = s.choice("tls", TLS_MODES, "ssl")
+    _check_plain_tls(tls, host, "imap")
+    folders = s.strings("folders")
+    if "password_env" not in s.data and "oauth2_token_command" not in s.data:
+        raise ConfigError(f"[imap] needs password_env (the name of a variable holding the password) "
+                          f"or oauth2_token_command in {s.where}")
+    return ImapSettings(
+        host=host,
+        port=s.integer("port", 993 if tls == "ssl" else 143),
+        user=s.string("user", required=True),
+        password_env=s.optional_string("password_env"),
+        tls=tls,
+        folders=folders if "folders" in s.data else None,
+        oauth2_token_command=s.optional_string("oauth2_token_command"),
+    )
+
+
+def _smtp(s: _Section) -> SmtpSettings:
+    s.known("host", "port", "user", "password_env", "tls", "from")
+    host = s.string("host", required=True)
+    tls = s.choice("tls", TLS_MODES, "ssl")
+    _check_plain_tls(tls, host, "smtp")
+    return SmtpSettings(
+        host=host,
+        sender=s.string("from", required=True),
+        port=s.integer("port", {"ssl": 465, "starttls": 587, "none": 25}[tls]),
+        user=s.optional_string("user"),
+        password_env=s.optional_string("password_env"),
+        tls=tls,
+    )
+
+
+def _mail(s: _Section) -> MailSettings:
+    s.known("trusted_authserv_ids", "max_bytes")
+    ids = s.strings("trusted_authserv_ids") if "trusted_authserv_ids" in s.data else None
+    return MailSettings(
+        trusted_authserv_ids=tuple(i.lower() for i in ids) if ids is not None
+        else DEFAULT_TRUSTED_AUTHSERV_IDS,
+        max_bytes=s.integer("max_bytes", MailSettings.max_bytes, minimum=1024),
+    )
+
+
+def _notify(s: _Section) -> NotifySettings:
+    s.known("to", "min_severity", "remind_every_hours")
+    return NotifySettings(
+        to=s.strings("to"),
+        min_severity=s.choice("min_severity", SEVERITIES, "medium"),
+        remind_every_hours=s.number("remind_every_hours", 12.0, minimum=0.0),
+    )
+
+
+def _aws(s: _Section) -> AwsSettings:
+    s.known("profile", "regions", "home_regions", "account_ids")
+    regions: tuple[str, ...] | None = None
+    raw = s.data.get("regions", "all")
+    if raw != "all":
+        regions = s.strings("regions")
+        if not regions:
+            raise ConfigError(f'[aws] regions must be "all" or a non-empty list of region codes in {s.where}')
+    for r in (*(regions or ()), *s.strings("home_regions")):
+        if not re.fullmatch(r"[a-z]{2}(-[a-z]+)+-\d", r):
+            raise ConfigError(f"[aws] {r!r} is not a region code (like ap-northeast-1) in {s.where}")
+    account_ids = s.strings("account_ids")
+    for a in account_ids:
+        if not re.fullmatch(r"\d{12}", a):
+            raise ConfigError(f"[aws] account id {a!r} must be 12 digits, written as a string, in {s.where}")
+    return AwsSettings(
+        profile=s.optional_string("profile"),
+        regions=regions,
+        home_regions=s.strings("home_regions"),
+        account_ids=account_ids,
+    )
+
+
+def _rules(s: _Section, *, base: Path) -> RulesSettings:
+    s.known("extra")
+    return RulesSettings(extra=tuple((base / p).resolve() for p in s.strings("extra")))
+
+
+def _deepl(s: _Section) -> DeeplSettings:
+    s.known("auth_key_env", "server_url", "glossary")
+    return DeeplSettings(
+        auth_key_env=s.string("auth_key_env") or "DEEPL_AUTH_KEY",
+        server_url=s.optional_string("server_url"),
+        glossary=s.boolean("glossary", True),
+    )
+
+
+def _billing(s: _Section) -> BillingSettings:
+    s.known("jpy_per_usd", "statement_alert_usd")
+    return BillingSettings(
+        jpy_per_usd=s.number("jpy_per_usd", 150.0, minimum=0.000001),
+        statement_alert_usd=s.number("statement_alert_usd", 100.0, minimum=0.0),
+    )
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+class _Section:
+    """One `[name]` table with typed accessors whose errors name the key and the file."""
+
+    def __init__(self, name: str, data: Mapping[str, Any], where: str) -> None:
+        self.name, self.data, self.where = name, data, where
+
+    def _fail(self, key: str, wanted: str) -> ConfigError:
+        return ConfigError(f"[{self.name}] {key} must be {wanted} in {self.where}")
+
+    def known(self, *keys: str) -> None:
+        _known(self.data, set(keys), self.where, section=self.name)
+
+    def string(self, key: str, *, required: bool = False) -> str:
+        value = self.data.get(key)
+        if value is None:
+            if required:
+                raise ConfigError(f"[{self.name}] {key} is required in {self.where}")
+            return ""
+        if not isinstance(value, str) or (required and not value.strip()):
+            raise self._fail(key, "a non-empty string")
+        return value
+
+    def optional_string(self, key: str) -> str | None:
+        return self.string(key) or None
+
+    def strings(self, key: str) -> tuple[str, ...]:
+        value = self.data.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise self._fail(key, "a list of strings")
+        return tuple(value)
+
+    def integer(self, key: str, default: int, *, minimum: int = 1) -> int:
+        value = self.data.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            raise self._fail(key, f"a whole number of at least {minimum}")
+        return value
+
+    def number(self, key: str, default: float, *, minimum: float) -> float:
+        value = self.data.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < minimum:
+            raise self._fail(key, f"a number of at least {minimum:g}")
+        return float(value)
+
+    def boolean(self, key: str, default: bool) -> bool:
+        value = self.data.get(key, default)
+        if not isinstance(value, bool):
+            raise self._fail(key, "true or false")
+        return value
+
+    def choice(self, key: str, choices: tuple[str, ...], default: str) -> str:
+        value = self.data.get(key, default)
+        if value not in choices:
+            raise self._fail(key, "one of " + ", ".join(f'"{c}"' for c in choices))
+        return str(value)
+
+
+def _section(data: Mapping[str, Any], name: str, where: str) -> _Section:
+    value = data.get(name, {})
+    if not isinstance(value, dict):
+        raise ConfigError(f"[{name}] must be a table in {where}")
+    return _Section(name, value, where)
+
+
+def _known(data: Mapping[str, Any], keys: set[str], where: str, section: str | None = None) -> None:
+    unknown = sorted(set(data) - keys)
+    if unknown:
+        what = f"[{section}] key" if section else "section"
+        hint = ""
+        if section and any(re.search(r"pass|secret|token|key$", k) for k in unknown):
+            hint = "; secrets go in an environment variable named by *_env, never in the file"
+        raise ConfigError(f"unknown {what} {unknown[0]!r} in {where} (known: {', '.join(sorted(keys))}){hint}")
+
+
+def _check_plain_tls(tls: str, host: str, section: str) -> None:
+    if tls == "none" and not _is_loopback(host):
+        raise ConfigError(f'[{section}] tls = "none" is only allowed for a loopback host, not {host!r}; '
+                          f'use "ssl" or "starttls"')
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _readable_by_others(path: Path) -> bool:
+    try:
+        return bool(path.stat().st_mode & (stat.S_IRGRP | stat.S_IROTH))
+    except OSError:
+        return False
+
+
+_SECRET_PATTERNS = (
+    re.compile(r"\b(AKIA|ASIA)[A-Z0-9]{16}\b"),  # AWS access key id
+    re.compile(r"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+=]{40}(?![A-Za-z0-9/+=])"),  # AWS secret access key
+    re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(:fx)?\b"),  # DeepL key
+    re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----"),
+)
+_SECRET_KEY_NAMES = re.compile(r"(password|passwd|secret|token|auth_key|api_key)$", re.I)
+
+
+def _find_secret(data: Any, where: str = "") -> str | None:
+    """The dotted name of the first value that looks like a secret, or None."""
+    if isinstance(data, dict):
+        for key, value in data.items():
+            name = f"{where}.{key}" if where else str(key)
+            if isinstance(value, str) and _SECRET_KEY_NAMES.search(str(key)) and value:
+                return name
+            found = _find_secret(value, name)
+            if found:
+                return found
+    elif isinstance(data, list):
+        for i, value in enumerate(data):
+            found = _find_secret(value, f"{where}[{i}]")
+            if found:
+                return found
+    elif isinstance(data, str) and any(p.search(data) for p in _SECRET_PATTERNS):
+        return where
+    return None
+
+
+def _reason(exc: BaseException) -> str:
+    return exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)

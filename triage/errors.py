@@ -1,0 +1,59 @@
+"""The one error family users see.
+
+Every message is a single line that names the problem and, where there is one, the fix. The CLI prints
+`triage: <message>` and exits with the error's status; it never shows a traceback for these.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitStatus(IntEnum):
+    OK = 0
+    FAILURE = 1  # a bug or a refused AWS call: the run cannot be trusted
+    BAD_INPUT = 2  # bad config, bad source, unreachable server: the user can fix it
+
+
+class TriageError(Exception):
+    """Base of every error a user can act on."""
+
+    exit_status: ExitStatus = ExitStatus.BAD_INPUT
+
+
+class ConfigError(TriageError):
+    """The configuration file or a command-line option is wrong."""
+
+
+class SourceError(TriageError):
+    """A mail source cannot be read (missing path, unreadable mbox, IMAP failure)."""
+
+
+class ImapLoginError(SourceError):
+    """The IMAP server refused the credentials."""
+
+
+class ImapConnectError(SourceError):
+    """The IMAP server could not be reached, or TLS failed."""
+
+
+class StateError(TriageError):
+    """The SQLite state file cannot be opened or is from an unknown version."""
+
+
+class RulesError(TriageError):
+    """A rules file is malformed."""
+
+
+class NotifyError(TriageError):
+    """The summary could not be delivered."""
+
+
+class AwsCheckError(TriageError):
+    """The AWS account check could not start at all (no credentials, bad profile)."""
+
+
+class RefusedAwsCall(TriageError):
+    """A mutating AWS call was attempted. This is a bug in triage and fails the run."""
+
+    exit_status = ExitStatus.FAILURE

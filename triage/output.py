@@ -1,0 +1,53 @@
+"""The JSON lines of DESIGN.md, built from records. Used for --json, and stored in the state."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from triage.cases import ClassifiedMail
+    from triage.pipeline import CaseOutcome
+
+
+def utc_z(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def message_record(item: ClassifiedMail) -> dict[str, object]:
+    mail, cls = item.mail, item.classification
+    return {
+        "type": "message",
+        "message_id": mail.message_id or mail.key,
+        "date": utc_z(mail.date),
+        "from": mail.sender.address,
+        "subject": mail.subject,
+        "kind": cls.kind,
+        "severity": cls.severity,
+        "authenticity": item.authenticity.verdict,
+        "rule": cls.rule,
+        "case_id": item.case_id,
+        "account_ids": list(cls.entities.account_ids),
+    }
+
+
+def case_record(outcome: CaseOutcome) -> dict[str, object]:
+    case = outcome.case
+    return {
+        "type": "case",
+        "case_id": case.case_id,
+        "kind": case.kind,
+        "severity": case.severity,
+        "message_ids": list(case.keys),
+        "summary": outcome.delivery,
+    }
+
+
+def summary_record(outcome: CaseOutcome) -> dict[str, object] | None:
+    """With --json and --no-send, the printed summary travels as its own line (stdout stays JSON)."""
+    if outcome.summary is None or outcome.delivery != "printed":
+        return None
+    s = outcome.summary
+    return {"type": "summary", "case_id": s.case_id, "subject": s.subject, "text": s.text, "reply": s.reply}

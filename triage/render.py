@@ -1,0 +1,206 @@
+"""A case → the owner's Japanese summary (text and HTML) and an English reply draft for AWS support.
+
+Every sentence a reader sees lives in `templates/` (jinja2 templates and `texts.toml`); this module only
+loads them and supplies the facts. No link is copied from a mail: the templates build console links.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import tomllib
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import markupsafe
+
+from triage.cases import Case
+from triage.config import Config
+from triage.errors import RulesError
+from triage.severity import SECURITY_KINDS
+
+# Kinds whose summary carries an English reply for the support case: AWS asks the owner to confirm.
+REPLY_KINDS = frozenset({"compromised-account", "exposed-credentials", "abuse-report"})
+
+JST = timezone(timedelta(hours=9), "JST")
+_WEEKDAYS = "月火水木金土日"
+
+
+@dataclass(frozen=True)
+class KindText:
+    title: str
+    what: str
+    steps: tuple[str, ...] = ()
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Texts:
+    kinds: dict[str, KindText]
+    labels: dict[str, dict[str, str]]
+    links: dict[str, str]
+    env: jinja2.Environment = field(repr=False)
+
+    def kind(self, key: str, fallback: str) -> KindText:
+        return self.kinds.get(key) or self.kinds[fallback]
+
+
+@dataclass(frozen=True)
+class Summary:
+    case_id: str
+    digest: str
+    kind: str
+    severity: str
+    subject: str
+    text: str
+    html: str
+    reply: str  # English draft for the support case; "" when none is needed
+
+    @property
+    def message_id(self) -> str:
+        """The same summary always gets the same Message-ID, so a mail client can drop a repeat."""
+        return f"<triage.{self.case_id}.{self.digest}@triage.invalid>"
+
+
+def load_texts(templates_dir: Path) -> Texts:
+    path = templates_dir / "texts.toml"
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise RulesError(f"cannot read the Japanese texts {path}: {exc}") from None
+    kinds = {}
+    for key, entry in data.get("kind", {}).items():
+        try:
+            kinds[key] = KindText(title=entry["title"], what=entry["what"], steps=tuple(entry.get("steps", ())),
+                                  note=entry.get("note", ""))
+        except (KeyError, TypeError) as exc:
+            raise RulesError(f"{path}: [kind.{key}] needs title and what ({exc})") from None
+    if "other" not in kinds:
+        raise RulesError(f"{path}: [kind.other] is missing; it is the fallback for every kind")
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(templates_dir),
+        autoescape=jinja2.select_autoescape(["html.j2"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    env.filters.update(jst=jst, yen=yen, usd=usd)
+    return Texts(kinds=kinds, labels=data.get("labels", {}), links=data.get("links", {}), env=env)
+
+
+def render_summary(
+    case: Case,
+    texts: Texts,
+    *,
+    account: object | None,
+    translation: object | None,
+    options: dict[str, bool],
+    config: Config,
+) -> Summary:
+    # The texts of the mail that gave the case its kind (a rule may name texts more precise than the kind's).
+    deciding = [m for m in case.mails if m.kind == case.kind]
+    text_key = deciding[-1].classification.text if deciding else case.kind
+    context: dict[str, Any] = {
+        "case": case,
+        "kind_text": texts.kind(text_key, case.kind if case.kind in texts.kinds else "other"),
+        "security": case.kind in SECURITY_KINDS,
+        "reply_needed": case.kind in REPLY_KINDS,
+        "labels": texts.labels,
+        "links": texts.links,
+        "account": account,
+        "translation": translation,
+        "stages": options,
+        "jpy_per_usd": config.billing.jpy_per_usd,
+        "account_ids": _account_ids(case),
+        "regions": _regions(case),
+    }
+    subject = texts.env.get_template("subject.txt.j2").render(context).strip()
+    reply = texts.env.get_template("reply.txt.j2").render(context).strip()
+    context.update(subject=subject, reply=reply)
+    text = texts.env.get_template("summary.txt.j2").render(context)
+    text = re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
+    context["body"] = markupsafe.Markup(text_to_html(text))
+    return Summary(
+        case_id=case.case_id,
+        digest=case.digest,
+        kind=case.kind,
+        severity=case.severity,
+        subject=subject,
+        text=text,
+        html=texts.env.get_template("summary.html.j2").render(context),
+        reply=reply,
+    )
+
+
+def _account_ids(case: Case) -> list[str]:
+    ids: dict[str, None] = {}
+    for m in case.mails:
+        ids.update(dict.fromkeys(m.classification.entities.account_ids))
+    return list(ids)
+
+
+def _regions(case: Case) -> list[str]:
+    regions: dict[str, None] = {}
+    for m in case.mails:
+        regions.update(dict.fromkeys(m.classification.entities.regions))
+    return list(regions)
+
+
+# --- filters: how Japanese readers expect dates and money -------------------------------------
+
+
+def jst(value: datetime | None) -> str:
+    """2026年3月5日（木）午後3時10分（日本時間）. AWS writes UTC; the reader lives in Japan time."""
+    if value is None:
+        return "日時不明"
+    t = value.astimezone(JST)
+    half = "午前" if t.hour < 12 else "午後"
+    hour = t.hour % 12
+    return f"{t.year}年{t.month}月{t.day}日（{_WEEKDAYS[t.weekday()]}）{half}{hour}時{t.minute:02d}分（日本時間）"
+
+
+def usd(value: float) -> str:
+    return f"{value:,.2f}ドル" if value < 100 else f"{round(value):,}ドル"
+
+
+def yen(usd_amount: float, jpy_per_usd: float) -> str:
+    """約1,890万円 / 約4,500円: large sums in 万 as Japanese readers count them."""
+    amount = usd_amount * jpy_per_usd
+    if amount >= 100_000_000:
+        return f"約{amount / 100_000_000:,.1f}億円"
+    if amount >= 100_000:
+        return f"約{round(amount / 10_000):,}万円"
+    return f"約{round(amount):,}円"
+
+
+_URL = re.compile(r"https://[^\s<>\"]+")
+
+
+def text_to_html(text: str) -> str:
+    """The text summary as simple HTML: ■ lines become headings, numbered lines a list, URLs links."""
+    out: list[str] = []
+    in_list = False
+    for line in text.split("\n"):
+        numbered = re.match(r"(\d+)\. (.*)", line)
+        if in_list and not numbered:
+            out.append("</ol>")
+            in_list = False
+        escaped = _URL.sub(lambda m: f'<a href="{m.group(0)}">{m.group(0)}</a>', html.escape(line, quote=False))
+        if numbered:
+            if not in_list:
+                out.append("<ol>")
+                in_list = True
+            item = _URL.sub(lambda m: f'<a href="{m.group(0)}">{m.group(0)}</a>',
+                            html.escape(numbered.group(2), quote=False))
+            out.append(f"<li>{item}</li>")
+        elif line.startswith("■ "):
+            out.append(f"<h2>{escaped[2:]}</h2>")
+        elif line.strip():
+            out.append(f"<p>{escaped}</p>")
+    if in_list:
+        out.append("</ol>")
+    return "\n".join(out)

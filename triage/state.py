@@ -1,0 +1,250 @@
+"""What triage remembers between runs, in SQLite.
+
+Mailboxes (UIDVALIDITY and the last UID read), every message handled (so nothing is reported twice), the
+cases they formed, the summaries delivered (so none is sent twice), and caches for later stages.
+
+The schema is versioned with `PRAGMA user_version` and migrated forward on open. The database runs in WAL
+mode; one process writes at a time, enforced by an exclusive lock on a file beside the database.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+from triage.errors import StateError
+
+log = logging.getLogger(__name__)
+
+MEMORY = ":memory:"
+
+# Each entry moves the schema one version forward. Append; never edit a released entry.
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE mailboxes (
+        mailbox      TEXT PRIMARY KEY,      -- imap://user@host:port/folder
+        uidvalidity  INTEGER NOT NULL,
+        last_uid     INTEGER NOT NULL
+    );
+    CREATE TABLE messages (
+        key           TEXT PRIMARY KEY,     -- Message-ID, or sha256:<hash> for mail without one
+        content_hash  TEXT NOT NULL,
+        case_id       TEXT NOT NULL,
+        date          TEXT,
+        kind          TEXT NOT NULL,
+        severity      TEXT NOT NULL,
+        record        TEXT NOT NULL,        -- the message's JSON line
+        seen_at       TEXT NOT NULL
+    );
+    CREATE INDEX messages_by_case ON messages (case_id);
+    CREATE INDEX messages_by_hash ON messages (content_hash);
+    CREATE TABLE cases (
+        case_id     TEXT PRIMARY KEY,
+        kind        TEXT NOT NULL,
+        severity    TEXT NOT NULL,
+        first_seen  TEXT NOT NULL,
+        updated     TEXT NOT NULL
+    );
+    CREATE TABLE summaries (
+        case_id  TEXT NOT NULL,
+        digest   TEXT NOT NULL,             -- which mails the summary covered
+        channel  TEXT NOT NULL,             -- smtp, reminder
+        sent_at  TEXT NOT NULL,
+        PRIMARY KEY (case_id, digest, channel)
+    );
+    CREATE TABLE cache (
+        namespace  TEXT NOT NULL,           -- translation, glossary, …
+        key        TEXT NOT NULL,
+        value      TEXT NOT NULL,
+        created    TEXT NOT NULL,
+        PRIMARY KEY (namespace, key)
+    );
+    """,
+)
+
+
+@dataclass(frozen=True)
+class Mailbox:
+    uidvalidity: int
+    last_uid: int
+
+
+@dataclass(frozen=True)
+class SeenMessage:
+    key: str
+    content_hash: str
+    case_id: str
+    date: str | None
+    kind: str
+    severity: str
+    record: dict[str, Any]
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class State:
+    """The open state database. Use `open_state()`; one instance per process."""
+
+    def __init__(self, db: sqlite3.Connection, lock: IO[bytes] | None, where: str) -> None:
+        self.db = db
+        self._lock = lock
+        self.where = where
+
+    # --- mailboxes ---
+
+    def mailbox(self, name: str) -> Mailbox | None:
+        row = self.db.execute("SELECT uidvalidity, last_uid FROM mailboxes WHERE mailbox = ?", (name,)).fetchone()
+        return Mailbox(row[0], row[1]) if row else None
+
+    def set_mailbox(self, name: str, box: Mailbox) -> None:
+        with self.db:
+            self.db.execute(
+                "INSERT INTO mailboxes (mailbox, uidvalidity, last_uid) VALUES (?, ?, ?) "
+                "ON CONFLICT (mailbox) DO UPDATE SET uidvalidity = excluded.uidvalidity, "
+                "last_uid = excluded.last_uid",
+                (name, box.uidvalidity, box.last_uid),
+            )
+
+    # --- messages and cases ---
+
+    def is_seen(self, key: str) -> bool:
+        return self.db.execute("SELECT 1 FROM messages WHERE key = ?", (key,)).fetchone() is not None
+
+    def record_message(self, message: SeenMessage) -> None:
+        with self.db:
+            self.db.execute(
+                "INSERT OR REPLACE INTO messages (key, content_hash, case_id, date, kind, severity, record, "
+                "seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (message.key, message.content_hash, message.case_id, message.date, message.kind,
+                 message.severity, json.dumps(message.record, ensure_ascii=False), now()),
+            )
+
+    def case_messages(self, case_id: str) -> list[SeenMessage]:
+        rows = self.db.execute(
+            "SELECT key, content_hash, case_id, date, kind, severity, record FROM messages "
+            "WHERE case_id = ? ORDER BY date, key", (case_id,)
+        ).fetchall()
+        return [SeenMessage(r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6])) for r in rows]
+
+    def record_case(self, case_id: str, kind: str, severity: str) -> None:
+        stamp = now()
+        with self.db:
+            self.db.execute(
+                "INSERT INTO cases (case_id, kind, severity, first_seen, updated) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (case_id) DO UPDATE SET kind = excluded.kind, severity = excluded.severity, "
+                "updated = excluded.updated",
+                (case_id, kind, severity, stamp, stamp),
+            )
+
+    def open_cases(self, severities: tuple[str, ...]) -> list[tuple[str, str, str]]:
+        """(case_id, kind, severity) of every case at one of `severities`."""
+        marks = ",".join("?" * len(severities))
+        return self.db.execute(
+            f"SELECT case_id, kind, severity FROM cases WHERE severity IN ({marks}) ORDER BY first_seen",
+            severities,
+        ).fetchall()
+
+    # --- summaries ---
+
+    def summary_sent(self, case_id: str, digest: str, channel: str = "smtp") -> bool:
+        return self.db.execute(
+            "SELECT 1 FROM summaries WHERE case_id = ? AND digest = ? AND channel = ?", (case_id, digest, channel)
+        ).fetchone() is not None
+
+    def record_summary(self, case_id: str, digest: str, channel: str = "smtp") -> None:
+        with self.db:
+            self.db.execute(
+                "INSERT OR IGNORE INTO summaries (case_id, digest, channel, sent_at) VALUES (?, ?, ?, ?)",
+                (case_id, digest, channel, now()),
+            )
+
+    def last_summary_at(self, case_id: str) -> datetime | None:
+        row = self.db.execute("SELECT MAX(sent_at) FROM summaries WHERE case_id = ?", (case_id,)).fetchone()
+        return datetime.fromisoformat(row[0]) if row and row[0] else None
+
+    # --- caches for later stages (translations, glossary ids) ---
+
+    def cache_get(self, namespace: str, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM cache WHERE namespace = ? AND key = ?", (namespace, key)).fetchone()
+        return row[0] if row else None
+
+    def cache_put(self, namespace: str, key: str, value: str) -> None:
+        with self.db:
+            self.db.execute(
+                "INSERT OR REPLACE INTO cache (namespace, key, value, created) VALUES (?, ?, ?, ?)",
+                (namespace, key, value, now()),
+            )
+
+    def close(self) -> None:
+        self.db.close()
+        if self._lock is not None:
+            self._lock.close()
+
+
+@contextmanager
+def open_state(path: str | Path) -> Iterator[State]:
+    """Open (creating and migrating) the state at `path`, or a throw-away one for ":memory:"."""
+    state = _open(str(path))
+    try:
+        yield state
+    finally:
+        state.close()
+
+
+def _open(path: str) -> State:
+    lock: IO[bytes] | None = None
+    if path != MEMORY:
+        target = Path(path)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            lock = open(f"{target}.lock", "ab")  # noqa: SIM115 - held for the State's lifetime
+        except OSError as exc:
+            raise StateError(f"cannot create the state file {target}: {exc.strerror}; "
+                             f"choose another place with --state") from None
+        try:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.close()
+            raise StateError(f"another triage process is using {target}; wait for it to finish "
+                             f"or use another --state") from None
+    try:
+        db = sqlite3.connect(path, isolation_level="DEFERRED", timeout=10)
+        if path != MEMORY:
+            db.execute("PRAGMA journal_mode = WAL")
+            os.chmod(path, 0o600)
+        db.execute("PRAGMA foreign_keys = ON")
+        _migrate(db, path)
+    except sqlite3.DatabaseError as exc:
+        if lock is not None:
+            lock.close()
+        raise StateError(f"state file {path} is not a triage database ({exc}); "
+                         f"move it away or use another --state") from None
+    return State(db, lock, path)
+
+
+def _migrate(db: sqlite3.Connection, path: str) -> None:
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    if version > len(MIGRATIONS):
+        raise StateError(f"state file {path} was written by a newer triage (schema {version}); upgrade triage")
+    for number in range(version, len(MIGRATIONS)):
+        with db:
+            db.executescript(MIGRATIONS[number])
+            db.execute(f"PRAGMA user_version = {number + 1}")
+        log.debug("state %s migrated to schema %d", path, number + 1)
+
+
+def to_json(record: object) -> dict[str, Any]:
+    """A dataclass as a JSON-ready dict (helper for records stored in state)."""
+    data = asdict(record)  # type: ignore[call-overload]
+    return dict(data)
