@@ -139,3 +139,26 @@ def test_malformed_mail_raises_one_clear_error(data, reason):
 def test_mail_over_the_size_limit_is_refused():
     with pytest.raises(MalformedMail, match="over the 1024-byte limit"):
         parse_mail(RawMail(b"From: a@b.c\r\n\r\n" + b"x" * 2000, ORIGIN), max_bytes=1024)
+
+
+def test_binary_junk_body_is_malformed():
+    junk = bytes(b for b in range(1, 32) if b not in (9, 10, 13, 27)) * 20
+    with pytest.raises(MalformedMail, match="binary junk"):
+        parse_mail(RawMail(b"From: aws@amazon.com\r\nSubject: aws\r\n\r\n" + junk, ORIGIN))
+
+
+def test_broken_mime_is_read_with_its_defects():
+    # A compromise notice with a broken multipart must still be read: missing it is the worst failure.
+    raw = RawMail(b"From: no-reply-aws@amazon.com\r\nSubject: [ACTION REQUIRED] account compromised\r\n"
+                  b"Content-Type: multipart/mixed; boundary=\"NOPE\"\r\n\r\nYour account may be compromised.\r\n",
+                  ORIGIN)
+    m = parse_mail(raw)
+    assert m.subject == "[ACTION REQUIRED] account compromised"
+    assert m.defects
+    assert m.text.strip() == "Your account may be compromised."
+
+
+def test_unknown_charset_is_read():
+    raw = RawMail(b"From: a@amazon.com\r\nSubject: x\r\nContent-Type: text/plain; charset=x-bogus\r\n\r\nhello\r\n",
+                  ORIGIN)
+    assert parse_mail(raw).text.strip() == "hello"

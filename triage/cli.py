@@ -131,7 +131,8 @@ def _scan(args: argparse.Namespace, config: Config, env: Environment) -> int:
     options = ScanOptions(all_mail=args.all_mail, no_aws=args.no_aws, no_translate=args.no_translate,
                           no_send=args.no_send, offline=args.offline)
     rules_dir = paths.rules_dir(env.environ)
-    source = open_source(args.source, config.imap, max_bytes=config.mail.max_bytes, rules_dir=rules_dir)
+    source = open_source(args.source, config.imap, max_bytes=config.mail.max_bytes, rules_dir=rules_dir,
+                         env=env.environ)
     services = services_from_config(config, options, env.environ)
     ctx = load_context(config, rules_dir, paths.templates_dir(env.environ), options, services)
     reporter: JsonReporter | TableReporter = JsonReporter(env) if args.json else TableReporter(env)
@@ -228,6 +229,8 @@ def _totals_line(t: ScanTotals) -> str:
         parts.append(f"{t.already_seen} seen before")
     if t.skipped:
         parts.append(f"{t.skipped} skipped (unreadable or malformed, see the log)")
+    if t.defective:
+        parts.append(f"{t.defective} read despite defects")
     parts.append(f"{t.cases} case(s)")
     parts.append(f"{t.sent} summary(ies) sent, {t.printed} printed")
     return ", ".join(parts)

@@ -164,7 +164,7 @@ def _imap(s: _Section) -> ImapSettings:
     s.known("host", "port", "user", "password_env", "tls", "folders", "oauth2_token_command")
     host = s.string("host", required=True)
     tls = s.choice("tls", TLS_MODES, "ssl")
-    _check_plain_tls(tls, host, "imap")
+    _check_plain_tls(tls, host, "imap", s.where)
     folders = s.strings("folders")
     if "password_env" not in s.data and "oauth2_token_command" not in s.data:
         raise ConfigError(f"[imap] needs password_env (the name of a variable holding the password) "
@@ -184,7 +184,7 @@ def _smtp(s: _Section) -> SmtpSettings:
     s.known("host", "port", "user", "password_env", "tls", "from")
     host = s.string("host", required=True)
     tls = s.choice("tls", TLS_MODES, "ssl")
-    _check_plain_tls(tls, host, "smtp")
+    _check_plain_tls(tls, host, "smtp", s.where)
     return SmtpSettings(
         host=host,
         sender=s.string("from", required=True),
@@ -335,9 +335,9 @@ def _known(data: Mapping[str, Any], keys: set[str], where: str, section: str | N
         raise ConfigError(f"unknown {what} {unknown[0]!r} in {where} (known: {', '.join(sorted(keys))}){hint}")
 
 
-def _check_plain_tls(tls: str, host: str, section: str) -> None:
+def _check_plain_tls(tls: str, host: str, section: str, where: str) -> None:
     if tls == "none" and not _is_loopback(host):
-        raise ConfigError(f'[{section}] tls = "none" is only allowed for a loopback host, not {host!r}; '
+        raise ConfigError(f'[{section}] tls = "none" is only allowed for a loopback host, not {host!r}, in {where}; '
                           f'use "ssl" or "starttls"')
 
 

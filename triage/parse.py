@@ -48,6 +48,8 @@ def parse_mail(raw: RawMail, *, max_bytes: int | None = None) -> Mail:
 
     headers = tuple((str(k), _header_text(str(k), v)) for k, v in message.items())
     text, html, links = _bodies(message)
+    if _is_binary_junk(text):
+        raise MalformedMail("binary junk where the text should be")
     return Mail(
         origin=raw.origin,
         message_id=normalize_message_id(message.get("Message-ID")),
@@ -73,6 +75,14 @@ def _looks_like_mail(data: bytes) -> bool:
     """True when the first line is a header field (or an mbox "From " line)."""
     first = data.lstrip(b"\r\n").split(b"\n", 1)[0]
     return bool(re.match(rb"(From |[!-9;-~]+:)", first))
+
+
+def _is_binary_junk(text: str) -> bool:
+    """Mostly control characters or undecodable bytes: not text any reader could use."""
+    if len(text) < 64:
+        return False
+    bad = sum(1 for ch in text if ch == "\ufffd" or (ord(ch) < 32 and ch not in "\t\n\r\f\x1b"))
+    return bad / len(text) > 0.3
 
 
 def _header_text(name: str, value: object) -> str:
@@ -108,6 +118,8 @@ def _bodies(message: email.message.Message) -> tuple[str, str, tuple[str, ...]]:
         if part.is_multipart() or _is_attachment(part):
             continue
         ctype = part.get_content_type()
+        if part.get_content_maintype() == "multipart":
+            ctype = "text/plain"  # a multipart whose boundary never came: its words are still the mail's
         if ctype not in ("text/plain", "text/html"):
             continue
         payload = part.get_payload(decode=True)

@@ -68,6 +68,7 @@ class ScanTotals:
     reported: int = 0  # message lines
     skipped: int = 0  # malformed or unreadable
     already_seen: int = 0
+    defective: int = 0  # read despite MIME or charset defects
     cases: int = 0
     sent: int = 0
     printed: int = 0
@@ -146,6 +147,10 @@ def _read_batch(ctx: Context, batch: Batch, state: State, reporter: Reporter,
             continue
         totals.read += 1
         reporter.progress(totals.read)
+        if mail.defects:
+            totals.defective += 1
+            log.warning("mail %s (%s) has defects, read as well as possible: %s",
+                        raw.origin, mail.message_id or "no Message-ID", "; ".join(mail.defects))
         if not ctx.options.all_mail and state.is_seen(mail.key):
             totals.already_seen += 1
             continue

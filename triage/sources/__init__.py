@@ -6,7 +6,7 @@ the pipeline has handled a batch it stores the batch's checkpoint, so an interru
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -43,7 +43,9 @@ class Source(Protocol):
         ...
 
 
-def open_source(spec: str | None, imap: ImapSettings | None, *, max_bytes: int, rules_dir: Path) -> Source:
+def open_source(
+    spec: str | None, imap: ImapSettings | None, *, max_bytes: int, rules_dir: Path, env: Mapping[str, str]
+) -> Source:
     """The source named on the command line: "imap", a path, or None for IMAP when it is configured."""
     from triage.sources import files
 
@@ -56,7 +58,7 @@ def open_source(spec: str | None, imap: ImapSettings | None, *, max_bytes: int, 
         from triage.relevance import load_narrowing
         from triage.sources.imap import ImapSource
 
-        return ImapSource(imap, narrowing=load_narrowing(rules_dir), max_bytes=max_bytes)
+        return ImapSource(imap, narrowing=load_narrowing(rules_dir), max_bytes=max_bytes, env=env)
     return files.open_path(Path(spec))
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import email
 import logging
-import os
 import shlex
 import ssl
 import subprocess
@@ -69,12 +68,12 @@ class ImapSource:
         *,
         narrowing: Narrowing,
         max_bytes: int,
-        env: Mapping[str, str] | None = None,
+        env: Mapping[str, str],
     ) -> None:
         self.settings = settings
         self.narrowing = narrowing
         self.max_bytes = max_bytes
-        self.env = os.environ if env is None else env
+        self.env = env
 
     def mailbox_name(self, folder: str) -> str:
         s = self.settings

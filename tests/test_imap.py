@@ -1,0 +1,185 @@
+"""The IMAP source against a real Dovecot: read-only, narrowed, incremental, and loud when it cannot work."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests import mails
+from tests.dovecot import ImapUser, free_port
+from tests.scanning import run
+from triage import paths
+from triage.config import ImapSettings
+from triage.errors import ConfigError, ImapConnectError, ImapLoginError, SourceError
+from triage.relevance import load_narrowing
+from triage.sources.imap import ImapSource
+from triage.state import open_state
+
+PASSWORD_ENV = "TRIAGE_TEST_IMAP_PASSWORD"
+
+
+def source(user: ImapUser, *, tls: str = "none", port: int | None = None, folders: tuple[str, ...] | None = None,
+           password: str | None = None) -> ImapSource:
+    settings = ImapSettings(host="127.0.0.1", port=port or user.server.port, user=user.name, password_env=PASSWORD_ENV,
+                            tls=tls, folders=folders)
+    return ImapSource(settings, narrowing=load_narrowing(paths.rules_dir()), max_bytes=1_000_000,
+                      env={PASSWORD_ENV: password or user.password})
+
+
+def append(user: ImapUser, messages: list[bytes], folder: str = "INBOX") -> None:
+    with user.client() as c:
+        for m in messages:
+            c.append(folder, m)
+
+
+def test_scan_finds_the_aws_mail_among_others(imap_user):
+    append(imap_user, mails.unrelated()[:1] + mails.aws_related() + mails.unrelated()[1:])
+    with open_state(":memory:") as state:
+        got, totals = run(source(imap_user), state)
+    assert got.message_ids == sorted(["<case-17100200301-1@support.amazon.com>", "<budget-1@budgets.amazonaws.com>",
+                                      "<mkt-1@amazon.com>", "<case-17100200301-2@support.amazon.com>"])
+    # "laws@lawsuits.example" matches a naive SEARCH FROM "aws"; the Python re-check drops it before its body.
+    assert totals.read == 4
+
+
+def test_scan_changes_no_flags_and_moves_nothing(imap_user):
+    append(imap_user, mails.aws_related())
+    with imap_user.client() as c:
+        c.select_folder("INBOX")
+        before = c.get_flags(c.search(["ALL"]))
+    with open_state(":memory:") as state:
+        run(source(imap_user), state)
+    with imap_user.client() as c:
+        c.select_folder("INBOX", readonly=True)
+        after = c.get_flags(c.search(["ALL"]))
+        unseen = c.search(["UNSEEN"])
+    def stored(flags: dict[int, tuple[bytes, ...]]) -> dict[int, set[bytes]]:
+        return {uid: set(f) - {b"\\Recent"} for uid, f in flags.items()}  # \Recent belongs to a session
+
+    assert stored(after) == stored(before)
+    assert len(unseen) == len(mails.aws_related()), "every mail must still be unread"
+
+
+def test_second_scan_fetches_nothing_new_then_only_the_new_mail(imap_user, tmp_path):
+    append(imap_user, mails.aws_related())
+    state_file = tmp_path / "state.sqlite3"
+    with open_state(state_file) as state:
+        _first, totals = run(source(imap_user), state)
+    assert totals.read == 4
+    with open_state(state_file) as state:
+        again, totals = run(source(imap_user), state)
+    assert (totals.read, again.messages) == (0, [])
+    append(imap_user, [mails.compromise_notice(3)])
+    with open_state(state_file) as state:
+        third, totals = run(source(imap_user), state)
+    assert totals.read == 1
+    assert third.message_ids == ["<case-17100200301-3@support.amazon.com>"]
+
+
+def test_all_rereads_mail_already_seen(imap_user, tmp_path):
+    append(imap_user, mails.aws_related())
+    state_file = tmp_path / "state.sqlite3"
+    with open_state(state_file) as state:
+        run(source(imap_user), state)
+    with open_state(state_file) as state:
+        from triage.pipeline import ScanOptions
+
+        again, totals = run(source(imap_user), state, options=ScanOptions(offline=True, all_mail=True))
+    assert totals.read == 4 and len(again.messages) == 4
+
+
+def test_changed_uidvalidity_rescans_without_duplicates(imap_user, tmp_path):
+    with imap_user.client() as c:
+        c.create_folder("Aws")
+    append(imap_user, mails.aws_related(), folder="Aws")
+    state_file = tmp_path / "state.sqlite3"
+    with open_state(state_file) as state:
+        first, _ = run(source(imap_user, folders=("Aws",)), state)
+        old = state.mailbox(f"imap://{imap_user.name}@127.0.0.1:{imap_user.server.port}/Aws")
+    assert len(first.messages) == 4
+
+    # The folder is rebuilt (as a server migration would): same mails, new UIDVALIDITY, and one new mail.
+    with imap_user.client() as c:
+        c.delete_folder("Aws")
+        c.create_folder("Aws")
+    append(imap_user, [*mails.aws_related(), mails.compromise_notice(3)], folder="Aws")
+
+    with open_state(state_file) as state:
+        second, _ = run(source(imap_user, folders=("Aws",)), state)
+        new = state.mailbox(f"imap://{imap_user.name}@127.0.0.1:{imap_user.server.port}/Aws")
+    assert old is not None and new is not None and new.uidvalidity != old.uidvalidity
+    assert second.message_ids == ["<case-17100200301-3@support.amazon.com>"], "no mail may be reported twice"
+    assert new.last_uid == 5
+
+
+def test_junk_folder_is_read_by_default(imap_user):
+    append(imap_user, [mails.compromise_notice(1)], folder="Junk")
+    with open_state(":memory:") as state:
+        got, _ = run(source(imap_user), state)
+    assert got.message_ids == ["<case-17100200301-1@support.amazon.com>"]
+    assert got.messages[0]["kind"] == "compromised-account"
+
+
+def test_malformed_mail_is_skipped_and_the_scan_goes_on(imap_user, caplog):
+    append(imap_user, [mails.compromise_notice(1)])
+    junk = bytes(b for b in range(1, 32) if b not in (9, 10, 13, 27)) * 20
+    with imap_user.client() as c:  # binary junk whose sender mentions AWS, so it passes the SEARCH and is fetched
+        c.append("INBOX", b"From: aws@amazon.com\r\nSubject: aws\r\n\r\n" + junk)
+        c.append("INBOX", b"\x00\x01\x02 not a mail at all, from amazon")
+    append(imap_user, [mails.budget_alert()])
+    with open_state(":memory:") as state:
+        got, totals = run(source(imap_user), state)
+    assert "<case-17100200301-1@support.amazon.com>" in got.message_ids
+    assert "<budget-1@budgets.amazonaws.com>" in got.message_ids
+    assert totals.skipped == 1  # the junk with an AWS-looking sender; the other never matched the SEARCH
+    assert [where for where, _ in got.skips] == ["imap:INBOX #2"]
+    assert "skipped malformed mail imap:INBOX #2" in caplog.text
+
+
+def test_tls_with_a_trusted_certificate(imap_user, monkeypatch):
+    monkeypatch.setenv("SSL_CERT_FILE", str(imap_user.server.ca_file))
+    append(imap_user, [mails.budget_alert()])
+    with open_state(":memory:") as state:
+        got, _ = run(source(imap_user, tls="ssl", port=imap_user.server.tls_port), state)
+    assert got.message_ids == ["<budget-1@budgets.amazonaws.com>"]
+
+
+def test_starttls(imap_user, monkeypatch):
+    monkeypatch.setenv("SSL_CERT_FILE", str(imap_user.server.ca_file))
+    append(imap_user, [mails.budget_alert()])
+    with open_state(":memory:") as state:
+        got, _ = run(source(imap_user, tls="starttls"), state)
+    assert got.message_ids == ["<budget-1@budgets.amazonaws.com>"]
+
+
+def test_untrusted_certificate_is_a_tls_error(imap_user, monkeypatch):
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    with pytest.raises(ImapConnectError, match=r"TLS .* failed"), open_state(":memory:") as state:
+        list(source(imap_user, tls="ssl", port=imap_user.server.tls_port).batches(state, rescan=False))
+
+
+def test_tls_to_a_plain_port_is_a_tls_error(imap_user):
+    with pytest.raises(ImapConnectError, match="TLS"), open_state(":memory:") as state:
+        list(source(imap_user, tls="ssl").batches(state, rescan=False))
+
+
+def test_wrong_password_is_a_login_error(imap_user):
+    with pytest.raises(ImapLoginError, match=f"refused the login for {imap_user.name}"), \
+            open_state(":memory:") as state:
+        list(source(imap_user, password="wrong").batches(state, rescan=False))
+
+
+def test_unreachable_server(imap_user):
+    with pytest.raises(ImapConnectError, match="cannot reach"), open_state(":memory:") as state:
+        list(source(imap_user, port=free_port()).batches(state, rescan=False))
+
+
+def test_missing_password_variable(imap_user):
+    src = source(imap_user)
+    src.env = {}
+    with pytest.raises(ConfigError, match=PASSWORD_ENV), open_state(":memory:") as state:
+        list(src.batches(state, rescan=False))
+
+
+def test_missing_folder_is_a_clear_error(imap_user):
+    with pytest.raises(SourceError, match="'Nope'"), open_state(":memory:") as state:
+        list(source(imap_user, folders=("Nope",)).batches(state, rescan=False))
