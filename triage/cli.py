@@ -270,10 +270,17 @@ def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
 
 
 def _daemon(args: argparse.Namespace, config: Config, env: Environment) -> int:
+    import signal
+    import threading
+
     from triage.daemon import run_daemon
 
+    stop = threading.Event()
+    for number in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(number, lambda *_: stop.set())
+    logging.getLogger("triage").setLevel(logging.DEBUG if args.debug else logging.INFO)
     options = ScanOptions(no_aws=args.no_aws, no_translate=args.no_translate)
-    return run_daemon(config, options, _state_path(args, env), env.environ)
+    return run_daemon(config, options, _state_path(args, env), env.environ, stop=stop)
 
 
 def _check_account(args: argparse.Namespace, config: Config, env: Environment) -> int:

@@ -1,13 +1,212 @@
-"""`triage daemon`: the scan pipeline forever. Placeholder until the daemon lands."""
+"""`triage daemon`: the scan pipeline forever, woken by IMAP IDLE, with reminders for unanswered cases.
+
+One pass = one scan (the same pipeline as `triage scan`) followed by due reminders. Between passes the
+daemon waits on IDLE in INBOX, and polls anyway every few minutes: IDLE watches one folder only (AWS's
+fraud notices often land in Junk), and some providers drop or silently break IDLE. A dead connection
+(an empty IDLE answer long before the timeout, a BYE, an OSError) is dropped and made again with
+exponential backoff. Login and configuration errors end the daemon: retrying cannot fix them.
+
+The state stays open (and locked) for the daemon's whole life, so a `triage scan` on the same state
+waits its turn instead of racing it.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import random
+import threading
+import time
 from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
+from imapclient import IMAPClient
+from imapclient.exceptions import IMAPClientError
+
+from triage import paths
+from triage.cases import ClassifiedMail
 from triage.config import Config
-from triage.errors import ConfigError
-from triage.pipeline import ScanOptions
+from triage.errors import ConfigError, ExitStatus, ImapLoginError, NotifyError, SourceError
+from triage.pipeline import CaseOutcome, Context, ScanOptions, load_context, scan
+from triage.relevance import load_narrowing
+from triage.render import render_reminder
+from triage.sources.imap import ImapSource
+from triage.state import SentSummary, State, open_state
+
+log = logging.getLogger(__name__)
+
+REMIND_FOR_DAYS = 7  # reminders stop a week after the newest mail of a case
+REMINDED_SEVERITIES = ("critical",)
 
 
-def run_daemon(config: Config, options: ScanOptions, state_path: str, env: Mapping[str, str]) -> int:
-    raise ConfigError("the daemon is not available in this build yet; run `triage scan` from a timer")
+@dataclass(frozen=True)
+class Timing:
+    """How long to wait for what; tests shorten these."""
+
+    idle_seconds: float = 10 * 60  # IDLE is re-issued well inside the 29 minutes RFC 2177 allows
+    poll_seconds: float = 5 * 60  # a full pass at least this often, IDLE or not
+    check_seconds: float = 5.0  # how often a wait looks at the stop flag
+    backoff_first: float = 2.0
+    backoff_max: float = 300.0
+
+
+@dataclass
+class Backoff:
+    first: float
+    maximum: float
+    _next: float = field(default=0.0, init=False)
+
+    def delay(self) -> float:
+        self._next = min(self.maximum, self._next * 2 if self._next else self.first)
+        return self._next * random.uniform(0.8, 1.2)
+
+    def reset(self) -> None:
+        self._next = 0.0
+
+
+class LogReporter:
+    """The daemon prints nothing: what it finds goes to the log."""
+
+    def message(self, item: ClassifiedMail, record: dict[str, object]) -> None:
+        log.info("mail %s: %s (%s)", record["message_id"], record["kind"], record["severity"])
+
+    def skipped(self, where: str, reason: str) -> None:
+        pass  # already logged by the pipeline
+
+    def case(self, outcome: CaseOutcome) -> None:
+        log.info("case %s: %s, summary %s", outcome.case.case_id, outcome.case.kind, outcome.delivery)
+
+    def progress(self, done: int) -> None:
+        pass
+
+
+def run_daemon(config: Config, options: ScanOptions, state_path: str, env: Mapping[str, str], *,
+               stop: threading.Event | None = None, timing: Timing | None = None) -> int:
+    from triage.services import services_from_config
+
+    if config.imap is None:
+        raise ConfigError("the daemon needs an [imap] section in the config file")
+    if config.smtp is None or not config.notify.to:
+        raise ConfigError("the daemon needs [smtp] and [notify] to: it has no one to tell")
+    services = services_from_config(config, options, env)
+    rules_dir = paths.rules_dir(env)
+    source = ImapSource(config.imap, narrowing=load_narrowing(rules_dir), max_bytes=config.mail.max_bytes, env=env)
+    ctx = load_context(config, rules_dir, paths.templates_dir(env), options, services)
+    with open_state(state_path) as state:
+        Daemon(ctx, source, state, stop or threading.Event(), timing or Timing()).run()
+    return int(ExitStatus.OK)
+
+
+class Daemon:
+    def __init__(self, ctx: Context, source: ImapSource, state: State, stop: threading.Event, timing: Timing) -> None:
+        self.ctx, self.source, self.state, self.stop, self.timing = ctx, source, state, stop, timing
+        self.backoff = Backoff(timing.backoff_first, timing.backoff_max)
+        self.watcher: IMAPClient | None = None
+
+    def run(self) -> None:
+        log.info("daemon started for %s", self.source.mailbox_name("INBOX"))
+        while not self.stop.is_set():
+            try:
+                self.one_pass()
+                self.wait_for_mail()
+                self.backoff.reset()
+            except (ImapLoginError, ConfigError):
+                raise
+            except (SourceError, IMAPClientError, OSError) as exc:
+                self._drop_watcher()
+                delay = self.backoff.delay()
+                log.warning("%s; trying again in %.0f s", exc, delay)
+                self.stop.wait(delay)
+        self._drop_watcher()
+        log.info("daemon stopped")
+
+    def one_pass(self) -> None:
+        totals = scan(self.ctx, self.source, self.state, LogReporter())
+        for error in totals.errors:
+            log.error("%s", error)
+        self.send_reminders(datetime.now(UTC))
+
+    def send_reminders(self, now: datetime) -> None:
+        every = self.ctx.config.notify.remind_every_hours
+        send = self.ctx.services.send
+        if every <= 0 or send is None:
+            return
+        for sent in self.state.sent_summaries():
+            if not reminder_due(sent, now, every):
+                continue
+            reminder = render_reminder(sent, self.ctx.texts)
+            try:
+                send(reminder)
+            except NotifyError as exc:
+                log.error("reminder for case %s: %s", sent.case_id, exc)
+                return
+            self.state.record_summary(sent.case_id, reminder.digest, "reminder", subject=reminder.subject)
+            log.info("reminder sent for case %s", sent.case_id)
+
+    # --- waiting ---
+
+    def wait_for_mail(self) -> None:
+        """Return when INBOX reports new mail, the poll interval is over, or the daemon is stopped."""
+        deadline = time.monotonic() + self.timing.poll_seconds
+        watcher = self._watcher()
+        watcher.idle()
+        idle_until = time.monotonic() + self.timing.idle_seconds
+        try:
+            while not self.stop.is_set() and time.monotonic() < deadline:
+                if time.monotonic() >= idle_until:  # re-issue IDLE before the server gives up on it
+                    watcher.idle_done()
+                    watcher.idle()
+                    idle_until = time.monotonic() + self.timing.idle_seconds
+                asked = time.monotonic()
+                responses = watcher.idle_check(timeout=self.timing.check_seconds)
+                if any(_is_bye(r) for r in responses):
+                    raise SourceError("the IMAP server closed the IDLE connection")
+                if not responses and time.monotonic() - asked < self.timing.check_seconds / 2:
+                    # imapclient answers [] at once, forever, once the server has gone (issue #565).
+                    raise SourceError("the IMAP IDLE connection is dead")
+                if any(_is_new_mail(r) for r in responses):
+                    log.debug("IDLE: new mail")
+                    break
+        finally:
+            if self.watcher is not None:
+                self._end_idle(watcher)
+
+    def _watcher(self) -> IMAPClient:
+        if self.watcher is None:
+            self.watcher = self.source.connect()
+            self.watcher.select_folder("INBOX", readonly=True)
+        return self.watcher
+
+    def _end_idle(self, watcher: IMAPClient) -> None:
+        try:
+            for response in watcher.idle_done()[1]:
+                if _is_bye(response):
+                    self._drop_watcher()
+        except (IMAPClientError, OSError):
+            self._drop_watcher()
+
+    def _drop_watcher(self) -> None:
+        if self.watcher is not None:
+            with contextlib.suppress(IMAPClientError, OSError):
+                self.watcher.logout()
+            self.watcher = None
+
+
+def reminder_due(sent: SentSummary, now: datetime, every_hours: float) -> bool:
+    """A critical case is reminded every `every_hours` until a week after its newest mail."""
+    if sent.severity not in REMINDED_SEVERITIES:
+        return False
+    if now - sent.last_sent_at < timedelta(hours=every_hours):
+        return False
+    newest = sent.last_mail_at or sent.sent_at
+    return now - newest <= timedelta(days=REMIND_FOR_DAYS)
+
+
+def _is_new_mail(response: object) -> bool:
+    return isinstance(response, tuple) and len(response) >= 2 and response[1] in (b"EXISTS", b"RECENT")
+
+
+def _is_bye(response: object) -> bool:
+    return isinstance(response, tuple) and len(response) >= 1 and response[0] == b"BYE"
+

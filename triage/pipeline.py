@@ -210,7 +210,7 @@ def _handle_case(ctx: Context, case: Case, state: State) -> CaseOutcome:
         return CaseOutcome(case, "printed", summary)
     assert ctx.services.send is not None
     ctx.services.send(summary)
-    state.record_summary(case.case_id, case.digest)
+    state.record_summary(case.case_id, case.digest, subject=summary.subject, text=summary.text)
     return CaseOutcome(case, "sent", summary)
 
 

@@ -10,7 +10,7 @@ import html
 import re
 import tomllib
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from triage.cases import Case
 from triage.config import Config
 from triage.errors import RulesError
 from triage.severity import SECURITY_KINDS
+from triage.state import SentSummary
 
 # Kinds whose summary carries an English reply for the support case: AWS asks the owner to confirm.
 REPLY_KINDS = frozenset({"compromised-account", "exposed-credentials", "abuse-report"})
@@ -148,6 +149,25 @@ def _regions(case: Case) -> list[str]:
     for m in case.mails:
         regions.update(dict.fromkeys(m.classification.entities.regions))
     return list(regions)
+
+
+def render_reminder(sent: SentSummary, texts: Texts) -> Summary:
+    """A reminder repeats the case's last summary under a short note saying it is a reminder."""
+    stamp = datetime.now(UTC)
+    context: dict[str, Any] = {"sent": sent, "labels": texts.labels, "links": texts.links}
+    subject = texts.env.get_template("reminder_subject.txt.j2").render(context).strip()
+    text = re.sub(r"\n{3,}", "\n\n", texts.env.get_template("reminder.txt.j2").render(context)).strip() + "\n"
+    context.update(subject=subject, body=markupsafe.Markup(text_to_html(text)))
+    return Summary(
+        case_id=sent.case_id,
+        digest="reminder-" + stamp.strftime("%Y%m%dT%H%M%S"),
+        kind=sent.kind,
+        severity=sent.severity,
+        subject=subject,
+        text=text,
+        html=texts.env.get_template("summary.html.j2").render(context),
+        reply="",
+    )
 
 
 # --- filters: how Japanese readers expect dates and money -------------------------------------

@@ -16,7 +16,7 @@ import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
@@ -69,6 +69,11 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (namespace, key)
     );
     """,
+    # 2: a sent summary keeps its subject and text, so a reminder can repeat it.
+    """
+    ALTER TABLE summaries ADD COLUMN subject TEXT NOT NULL DEFAULT '';
+    ALTER TABLE summaries ADD COLUMN text TEXT NOT NULL DEFAULT '';
+    """,
 )
 
 
@@ -87,6 +92,18 @@ class SeenMessage:
     kind: str
     severity: str
     record: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class SentSummary:
+    case_id: str
+    kind: str
+    severity: str
+    subject: str
+    text: str
+    sent_at: datetime  # when this summary went out
+    last_sent_at: datetime  # when anything (summary or reminder) last went out for the case
+    last_mail_at: datetime | None  # date of the newest mail in the case
 
 
 def now() -> str:
@@ -162,16 +179,34 @@ class State:
             "SELECT 1 FROM summaries WHERE case_id = ? AND digest = ? AND channel = ?", (case_id, digest, channel)
         ).fetchone() is not None
 
-    def record_summary(self, case_id: str, digest: str, channel: str = "smtp") -> None:
+    def record_summary(self, case_id: str, digest: str, channel: str = "smtp", *, subject: str = "",
+                       text: str = "") -> None:
         with self.db:
             self.db.execute(
-                "INSERT OR IGNORE INTO summaries (case_id, digest, channel, sent_at) VALUES (?, ?, ?, ?)",
-                (case_id, digest, channel, now()),
+                "INSERT OR IGNORE INTO summaries (case_id, digest, channel, sent_at, subject, text) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (case_id, digest, channel, now(), subject, text),
             )
 
     def last_summary_at(self, case_id: str) -> datetime | None:
         row = self.db.execute("SELECT MAX(sent_at) FROM summaries WHERE case_id = ?", (case_id,)).fetchone()
         return datetime.fromisoformat(row[0]) if row and row[0] else None
+
+    def sent_summaries(self) -> list[SentSummary]:
+        """The latest summary sent by SMTP for each case, with when anything was last sent for it."""
+        rows = self.db.execute(
+            """
+            SELECT s.case_id, c.kind, c.severity, s.subject, s.text, s.sent_at,
+                   (SELECT MAX(sent_at) FROM summaries WHERE case_id = s.case_id),
+                   (SELECT MAX(date) FROM messages WHERE case_id = s.case_id)
+            FROM summaries s JOIN cases c ON c.case_id = s.case_id
+            WHERE s.channel = 'smtp'
+              AND s.sent_at = (SELECT MAX(sent_at) FROM summaries WHERE case_id = s.case_id AND channel = 'smtp')
+            ORDER BY s.case_id
+            """
+        ).fetchall()
+        return [SentSummary(r[0], r[1], r[2], r[3], r[4], datetime.fromisoformat(r[5]), datetime.fromisoformat(r[6]),
+                            datetime.fromisoformat(r[7]) if r[7] else None) for r in rows]
 
     # --- caches for later stages (translations, glossary ids) ---
 
@@ -242,9 +277,3 @@ def _migrate(db: sqlite3.Connection, path: str) -> None:
             db.executescript(MIGRATIONS[number])
             db.execute(f"PRAGMA user_version = {number + 1}")
         log.debug("state %s migrated to schema %d", path, number + 1)
-
-
-def to_json(record: object) -> dict[str, Any]:
-    """A dataclass as a JSON-ready dict (helper for records stored in state)."""
-    data = asdict(record)  # type: ignore[call-overload]
-    return dict(data)
