@@ -30,8 +30,9 @@ lint: $(VENV)
 test: $(VENV) dovecot lint
 	$(BIN)/pytest -q
 
-bench: $(VENV)
-	@for script in benchmarks/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+bench: $(VENV) dovecot
+	@for script in $(filter-out benchmarks/__init__.py,$(wildcard benchmarks/*.py)); do \
+		echo "== $$script"; $(BIN)/python -m benchmarks.$$(basename $$script .py) || exit 1; done
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
