@@ -95,3 +95,21 @@ def _write(path: Path, data: bytes) -> Path:
 def _mkdir(path: Path) -> Path:
     path.mkdir()
     return path
+
+
+def test_mail_read_before_a_source_failure_is_kept(tmp_path):
+    from triage.mail import Origin, RawMail
+    from triage.sources import Batch
+
+    class Failing:
+        name = "failing"
+
+        def batches(self, state, *, rescan):
+            yield Batch((RawMail(mails.compromise_notice(1), Origin("test", "box", 1)),))
+            raise SourceError("lost the connection")
+
+    with open_state(tmp_path / "state") as state:
+        got, totals = run(Failing(), state)
+        assert state.is_seen("<case-17100200301-1@support.amazon.com>")
+    assert totals.interrupted == "lost the connection"
+    assert got.message_ids == ["<case-17100200301-1@support.amazon.com>"]

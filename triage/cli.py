@@ -139,8 +139,9 @@ def _scan(args: argparse.Namespace, config: Config, env: Environment) -> int:
     with open_state(_state_path(args, env)) as state:
         totals = scan(ctx, source, state, reporter)
     reporter.finish(totals)
-    if totals.errors:
-        print(f"triage: {totals.errors[0]}", file=env.stderr)
+    problem = totals.interrupted or (totals.errors[0] if totals.errors else "")
+    if problem:
+        print(f"triage: {problem}", file=env.stderr)
         return int(ExitStatus.BAD_INPUT)
     return int(ExitStatus.OK)
 

@@ -126,6 +126,8 @@ class Daemon:
         for error in totals.errors:
             log.error("%s", error)
         self.send_reminders(datetime.now(UTC))
+        if totals.interrupted:
+            raise SourceError(totals.interrupted)
 
     def send_reminders(self, now: datetime) -> None:
         every = self.ctx.config.notify.remind_every_hours

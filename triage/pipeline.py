@@ -21,7 +21,7 @@ from triage.authenticate import authenticate
 from triage.cases import Case, ClassifiedMail, EarlierMail, group_cases
 from triage.classify import RuleSet, classify, load_rules
 from triage.config import Config
-from triage.errors import NotifyError, TriageError
+from triage.errors import NotifyError, SourceError, TriageError
 from triage.mail import Mail
 from triage.output import message_record
 from triage.parse import MalformedMail, parse_mail
@@ -72,7 +72,8 @@ class ScanTotals:
     cases: int = 0
     sent: int = 0
     printed: int = 0
-    errors: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # deliveries that failed (retried on the next scan)
+    interrupted: str = ""  # the source failed part-way; what was read before is handled and kept
 
 
 class Reporter(Protocol):
@@ -102,10 +103,16 @@ def scan(ctx: Context, source: Source, state: State, reporter: Reporter) -> Scan
     totals = ScanTotals()
     items: list[ClassifiedMail] = []
     checkpoints = []
-    for batch in source.batches(state, rescan=ctx.options.all_mail):
-        items.extend(_read_batch(ctx, batch, state, reporter, totals))
-        if batch.checkpoint is not None:
-            checkpoints.append(batch.checkpoint)
+    interrupted: SourceError | None = None
+    try:
+        for batch in source.batches(state, rescan=ctx.options.all_mail):
+            items.extend(_read_batch(ctx, batch, state, reporter, totals))
+            if batch.checkpoint is not None:
+                checkpoints.append(batch.checkpoint)
+    except SourceError as exc:
+        if not items and not checkpoints:
+            raise
+        interrupted = exc  # what was read before the source failed is still handled and kept
 
     delivered_all = True
     for case in group_cases(items, _earlier(state, items)):
@@ -127,6 +134,8 @@ def scan(ctx: Context, source: Source, state: State, reporter: Reporter) -> Scan
     if delivered_all:
         for checkpoint in checkpoints:
             state.set_mailbox(checkpoint.mailbox, Mailbox(checkpoint.uidvalidity, checkpoint.last_uid))
+    if interrupted is not None:
+        totals.interrupted = str(interrupted)
     return totals
 
 
