@@ -163,3 +163,17 @@ def test_usage_error_exits_2():
     with pytest.raises(SystemExit) as exc:
         main(["scan", "--bogus"], Environment(stdout=io.StringIO(), stderr=io.StringIO(), environ={}))
     assert exc.value.code == 2
+
+
+def test_unreadable_mbox(tmp_path, monkeypatch):
+    # As root, chmod 000 does not stop a read; make the open fail as it would for another user.
+    box = mails.write_mbox(tmp_path / "inbox.mbox", [mails.budget_alert()])
+    real_open = Path.open
+
+    def denied(self: Path, *args: object, **kwargs: object):
+        if self == box:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_open(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Path, "open", denied)
+    _one_line_error(*cli("scan", "--source", str(box), "--state", ":memory:"), "Permission denied", str(box))
