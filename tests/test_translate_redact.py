@@ -100,3 +100,9 @@ def test_nothing_to_translate_without_words():
     assert not redact("123456789012 / i-0a1b2c3d4e5f67890").has_words
     assert not redact("$4,812.55").has_words
     assert redact("Region: ap-south-1").has_words
+
+
+def test_ids_glued_to_letters_uuids_and_long_hex_ids_are_replaced():
+    r = redact("Acct123456789012 sub 5e6f7a8b-1234-4cde-9f01-23456789abcd finding a1b2c3d4e5f60718293a4b5c6d7e8f90")
+    assert r.originals == ("123456789012", "5e6f7a8b-1234-4cde-9f01-23456789abcd", "a1b2c3d4e5f60718293a4b5c6d7e8f90")
+    assert redact("a deadbeefcafe word and 2026-11-14").originals == ()

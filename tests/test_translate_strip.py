@@ -46,9 +46,15 @@ def test_legal_footer_and_unsubscribe_paragraphs_are_dropped():
     assert flat(strip(text)) == "Your budget is exceeded."
 
 
+def test_a_paragraph_of_pure_courtesy_is_dropped():
+    text = ("Your payment failed.\n\nThank you for using Amazon Web Services.\n\nThank you for your patience.\n\n"
+            "Thanks again!")
+    assert flat(strip(text)) == "Your payment failed."
+
+
 def test_sign_off_cuts_the_signature_but_a_thank_you_sentence_stays():
-    text = "Thank you for your reply.\n\nPlease stop the instance.\n\nThanks,\nJane\nAWS Support\n"
-    assert flat(strip(text)) == "Thank you for your reply.\nPlease stop the instance."
+    text = "Thank you for deleting the key.\n\nPlease stop the instance.\n\nThanks,\nJane\nAWS Support\n"
+    assert flat(strip(text)) == "Thank you for deleting the key.\nPlease stop the instance."
     assert flat(strip("Stop it.\n-- \nJane\n")) == "Stop it."
 
 

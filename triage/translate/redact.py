@@ -41,8 +41,12 @@ _PATTERNS: tuple[tuple[str, str], ...] = (
                  r"[A-Za-z0-9+=,.@_-]+[A-Za-z0-9]"),
     ("region", r"\b[a-z]{2}(?:-gov|-iso[a-z]?)?-(?:north|south|east|west|central|northeast|northwest|southeast"
                r"|southwest)-\d{1,2}[a-z]?\b"),
-    ("account", r"(?<![\w-])(?:\d{4}-\d{4}-\d{4}|\d{12})(?![\w-])"),
-    ("number", r"(?<![\w.,-])\d{8,}(?!\w)"),
+    ("uuid", r"(?i:\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b)"),
+    # Finding, detector and event ids: long hex with both digits and letters.
+    ("hex", r"\b(?=[0-9a-f]{0,63}\d)(?=[0-9a-f]{0,63}[a-f])[0-9a-f]{16,64}\b"),
+    # Digits glued to letters ("ID:123456789012", "Acct123456789012") count too.
+    ("account", r"(?<![\d-])(?:\d{4}-\d{4}-\d{4}|\d{12})(?![\d-])"),
+    ("number", r"(?<![\d.,])\d{8,}(?!\d)"),
     # A host name, with a path when a URL was written without its scheme (console.aws.amazon.com/…).
     ("host", r"(?i:\b(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:com|net|org|info|biz|io|jp|co|aws|dev|app"
              r"|cloud|xyz|me|us|uk|de|fr|cn|ru|br|in|kr|tw|hk|sg|au|ca|eu|nl|top|site|online|example|invalid|test"

@@ -2,7 +2,8 @@
 
 Cut, in this order: quoted history (the "On … wrote:" line, an Outlook header block, "Original Message",
 and every "> " line), the greeting line near the top, the sign-off and everything after it (signature,
-footers), and then whole paragraphs that are legal footers, unsubscribe blocks, support-case boilerplate or separators.
+footers), and then whole paragraphs that are legal footers, unsubscribe blocks, support-case
+boilerplate, separators or nothing but a pleasantry.
 What is left is split into paragraphs of blocks: a block is one line as the reader should see it (a wrapped
 sentence joined back, a list item, a "Name: value" line), and one unit of translation.
 
@@ -56,6 +57,13 @@ _BOILERPLATE = re.compile(
     )),
     re.I,
 )
+# A paragraph that is nothing but a pleasantry ("Thank you for using Amazon Web Services.").
+_COURTESY = re.compile(
+    r"^(?:(?:thank you|thanks)(?: again| very much| so much)?(?: for (?:using|choosing) (?:amazon web services|aws)"
+    r"| for your (?:business|patience|understanding|cooperation|reply|response|prompt attention|time))?"
+    r"|we appreciate your business)[.!]?$",
+    re.I,
+)
 _SEPARATOR = re.compile(r"^[\s=\-_*~#+.]*$")
 # Lines that start a block of their own: list items, and "Label: value" lines (Region: …, Step 2: …).
 _OWN_LINE = re.compile(r"^\s*(?:(?:\d{1,2}[.)]|[-*•・]|\([a-z0-9]\))\s+\S|[A-Z][A-Za-z0-9 ()/-]{0,30}:\s+\S)")
@@ -77,7 +85,7 @@ def strip(text: str, *, from_html: bool = False) -> list[list[str]]:
     paragraphs: list[list[str]] = []
     for paragraph in _paragraphs(lines):
         joined = " ".join(line.strip() for line in paragraph)
-        if _SEPARATOR.match(joined) or _BOILERPLATE.search(joined):
+        if _SEPARATOR.match(joined) or _BOILERPLATE.search(joined) or _COURTESY.match(joined):
             continue
         paragraphs.append(_blocks(paragraph, from_html=from_html))
     return paragraphs
