@@ -7,6 +7,8 @@ import pytest
 from tests import dovecot as dovecot_server
 from tests import smtp as smtp_server
 
+pytest_plugins = ["tests.deepl_server"]
+
 
 @pytest.fixture(scope="session")
 def dovecot() -> Iterator[dovecot_server.Dovecot]:

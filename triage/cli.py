@@ -133,10 +133,11 @@ def _scan(args: argparse.Namespace, config: Config, env: Environment) -> int:
     rules_dir = paths.rules_dir(env.environ)
     source = open_source(args.source, config.imap, max_bytes=config.mail.max_bytes, rules_dir=rules_dir,
                          env=env.environ)
-    services = services_from_config(config, options, env.environ)
-    ctx = load_context(config, rules_dir, paths.templates_dir(env.environ), options, services)
     reporter: JsonReporter | TableReporter = JsonReporter(env) if args.json else TableReporter(env)
     with open_state(_state_path(args, env)) as state:
+        # Built inside: the translation stage keeps its cache and glossary id in the state.
+        services = services_from_config(config, options, env.environ, state=state)
+        ctx = load_context(config, rules_dir, paths.templates_dir(env.environ), options, services)
         totals = scan(ctx, source, state, reporter)
     reporter.finish(totals)
     problem = totals.interrupted or (totals.errors[0] if totals.errors else "")

@@ -17,7 +17,7 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -89,18 +89,24 @@ def run_daemon(config: Config, options: ScanOptions, state_path: str, env: Mappi
         raise ConfigError("the daemon needs an [imap] section in the config file")
     if config.smtp is None or not config.notify.to:
         raise ConfigError("the daemon needs [smtp] and [notify] to: it has no one to tell")
-    services = services_from_config(config, options, env)
     rules_dir = paths.rules_dir(env)
     source = ImapSource(config.imap, narrowing=load_narrowing(rules_dir), max_bytes=config.mail.max_bytes, env=env)
-    ctx = load_context(config, rules_dir, paths.templates_dir(env), options, services)
     with open_state(state_path) as state:
-        Daemon(ctx, source, state, stop or threading.Event(), timing or Timing()).run()
+
+        def context() -> Context:
+            # Built anew for each pass: a stage that gave up "for this run" (DeepL's quota, say) tries again.
+            services = services_from_config(config, options, env, state=state)
+            return load_context(config, rules_dir, paths.templates_dir(env), options, services)
+
+        context()  # a configuration error shows now, not after the first mail
+        Daemon(context, source, state, stop or threading.Event(), timing or Timing()).run()
     return int(ExitStatus.OK)
 
 
 class Daemon:
-    def __init__(self, ctx: Context, source: ImapSource, state: State, stop: threading.Event, timing: Timing) -> None:
-        self.ctx, self.source, self.state, self.stop, self.timing = ctx, source, state, stop, timing
+    def __init__(self, context: Callable[[], Context], source: ImapSource, state: State, stop: threading.Event,
+                 timing: Timing) -> None:
+        self.context, self.source, self.state, self.stop, self.timing = context, source, state, stop, timing
         self.backoff = Backoff(timing.backoff_first, timing.backoff_max)
         self.watcher: IMAPClient | None = None
 
@@ -122,22 +128,23 @@ class Daemon:
         log.info("daemon stopped")
 
     def one_pass(self) -> None:
-        totals = scan(self.ctx, self.source, self.state, LogReporter())
+        ctx = self.context()
+        totals = scan(ctx, self.source, self.state, LogReporter())
         for error in totals.errors:
             log.error("%s", error)
-        self.send_reminders(datetime.now(UTC))
+        self.send_reminders(ctx, datetime.now(UTC))
         if totals.interrupted:
             raise SourceError(totals.interrupted)
 
-    def send_reminders(self, now: datetime) -> None:
-        every = self.ctx.config.notify.remind_every_hours
-        send = self.ctx.services.send
+    def send_reminders(self, ctx: Context, now: datetime) -> None:
+        every = ctx.config.notify.remind_every_hours
+        send = ctx.services.send
         if every <= 0 or send is None:
             return
         for sent in self.state.sent_summaries():
             if not reminder_due(sent, now, every):
                 continue
-            reminder = render_reminder(sent, self.ctx.texts)
+            reminder = render_reminder(sent, ctx.texts)
             try:
                 send(reminder)
             except NotifyError as exc:
