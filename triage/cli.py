@@ -7,6 +7,7 @@ traceback unless --debug is given.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -107,6 +108,10 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
     except KeyboardInterrupt:
         print("triage: interrupted", file=env.stderr)
         return 130
+    except BrokenPipeError:  # the reader went away (`triage scan | head`): stop quietly, as Unix tools do
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
 
 
 def _config(args: argparse.Namespace, env: Environment) -> Config:
