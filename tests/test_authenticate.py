@@ -110,9 +110,30 @@ def test_header_changed_after_signing_fails(keys, dns):
     assert auth.verdict == "fail"
 
 
-def test_unknown_key_fails(keys):
+def test_key_that_cannot_be_found_is_no_verdict(keys):
+    # A selector retired since the mail was sent must not make an old genuine mail look forged.
     auth = authenticate(mail_of(sign(message(), keys)), trusted_authserv_ids=TRUSTED, offline=True,
                         dnsfunc=lambda name, timeout=5: None, aws_domains=AWS)
+    assert auth.verdict == "none"
+    assert any("no key published at sel1._domainkey.amazon.com" in r for r in auth.reasons)
+
+
+def test_dns_failure_is_no_verdict(keys):
+    def broken(name, timeout=5):
+        raise dkim.DnsTimeoutError("timed out")
+
+    auth = authenticate(mail_of(sign(message(), keys)), trusted_authserv_ids=TRUSTED, offline=False,
+                        dnsfunc=broken, aws_domains=AWS)
+    assert auth.verdict == "none"
+    assert any("key look-up failed" in r for r in auth.reasons)
+
+
+def test_signature_made_with_another_key_fails(keys, dns):
+    # Signed with the newsletter's key but claiming amazon.com's selector: the published key does not match.
+    private, _ = keys[(b"news", b"cloudweekly.example")]
+    raw = dkim.sign(message(), b"sel1", b"amazon.com", private,
+                    include_headers=[b"from", b"to", b"subject", b"date", b"message-id"]) + message()
+    auth = authenticate(mail_of(raw), trusted_authserv_ids=TRUSTED, offline=True, dnsfunc=dns, aws_domains=AWS)
     assert auth.verdict == "fail"
 
 

@@ -91,9 +91,11 @@ def authenticate(
         if mail.header_values("DKIM-Signature"):
             reasons.append("DKIM signatures not checked: offline, no DNS look-ups")
     else:
-        for domain, ok, why in verify_dkim(mail.raw, dnsfunc):
-            if ok:
+        for domain, result, why in verify_dkim(mail.raw, dnsfunc):
+            if result == "pass":
                 passes.append((domain, f"DKIM signature d={domain} verified"))
+            elif result == "nokey":
+                reasons.append(f"DKIM signature d={domain or '?'} not checked: {why}")
             else:
                 failures.append(f"DKIM signature d={domain or '?'} does not verify: {why}")
 
@@ -150,25 +152,44 @@ def authenticate(
 # --- DKIM -------------------------------------------------------------------------------------
 
 
-def verify_dkim(raw: bytes, dnsfunc: DnsFunc | None) -> list[tuple[str, bool, str]]:
-    """(signing domain, verified, why not) for every DKIM-Signature of the raw mail, topmost first."""
+def verify_dkim(raw: bytes, dnsfunc: DnsFunc | None) -> list[tuple[str, str, str]]:
+    """(signing domain, "pass" | "fail" | "nokey", why) for every DKIM-Signature of the raw mail, topmost
+    first. "nokey": the key could not be fetched (rotated away, DNS down): no evidence either way, so an
+    old genuine mail whose selector was retired is not taken for a forgery."""
     count = len(re.findall(rb"(?im)^dkim-signature\s*:", _header_block(raw)))
     if not count:
         return []
     quiet = logging.getLogger(f"{__name__}.dkimpy")
-    out: list[tuple[str, bool, str]] = []
+    lookup: DnsFunc = dnsfunc or dkim.dnsplug.get_txt
+    out: list[tuple[str, str, str]] = []
     for idx in range(count):
+        missing: list[str] = []
+
+        def fetch(name: bytes, timeout: int = 5, _missing: list[str] = missing) -> bytes | None:
+            try:
+                txt = lookup(name, timeout=timeout)
+            except Exception as exc:
+                _missing.append(f"key look-up failed ({type(exc).__name__})")
+                raise
+            if txt is None:
+                _missing.append(f"no key published at {name.decode('ascii', 'replace').rstrip('.')}")
+            return txt
+
         checker = dkim.DKIM(raw, logger=quiet)
-        domain, why = "", "the key or the signature did not match"
+        why = "the signature does not match the mail"
         try:
-            ok = bool(checker.verify(idx=idx, dnsfunc=dnsfunc) if dnsfunc else checker.verify(idx=idx))
+            ok = bool(checker.verify(idx=idx, dnsfunc=fetch))
         except dkim.DKIMException as exc:
             ok, why = False, str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         except Exception as exc:  # dkimpy raises bare errors on some broken headers; judge, never crash
             ok, why = False, f"unreadable signature ({type(exc).__name__})"
-        if checker.domain:
-            domain = checker.domain.decode("ascii", "replace").lower()
-        out.append((domain, ok, "" if ok else why))
+        domain = checker.domain.decode("ascii", "replace").lower() if checker.domain else ""
+        if ok:
+            out.append((domain, "pass", ""))
+        elif missing:
+            out.append((domain, "nokey", missing[0]))
+        else:
+            out.append((domain, "fail", why))
     return out
 
 
