@@ -99,3 +99,11 @@ def test_each_trick_is_caught_by_its_rule(m, auth, rule):
 ])
 def test_authenticated_look_alikes_of_tricks_are_not_phishing(m):
     assert classify(m, PASS, RULES).kind != "phishing"
+
+
+def test_link_to_an_unknown_aws_vanity_domain_in_authenticated_aws_mail_is_not_phishing():
+    genuine = mail(("Amazon Web Services", "aws-marketing-email-replies@amazon.com"), subject="AWS Summit",
+                   links=("https://aws-experience.example/summit",))
+    assert classify(genuine, PASS, RULES).kind == "marketing"
+    result = classify(genuine, NONE, RULES)  # the same mail with nothing to vouch for it
+    assert (result.kind, result.rule) == ("phishing", "phishing-lookalike-link-unauthenticated-aws")
