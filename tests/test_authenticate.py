@@ -293,3 +293,10 @@ def test_alignment_is_relaxed_but_not_across_organisations():
     assert aligned_with("email.amazon.com", "amazon.com")
     assert not aligned_with("amazonses.com", "amazon.com")
     assert not aligned_with("co.jp", "amazon.co.jp")
+
+
+def test_signed_mail_stored_with_unix_line_ends_still_verifies(keys, dns):
+    # Maildir and mbox files keep LF line ends; the signature was made over CRLF.
+    raw = sign(message(), keys).replace(b"\r\n", b"\n")
+    auth = authenticate(mail_of(raw), trusted_authserv_ids=TRUSTED, offline=True, dnsfunc=dns, aws_domains=AWS)
+    assert auth.verdict == "pass"

@@ -12,6 +12,8 @@ import pytest
 from tests.corpus_report import judge, load_labels, table, verdicts
 from triage.classify import load_rules
 from triage.cli import Environment, main
+from triage.mail import Origin, RawMail
+from triage.parse import parse_mail
 from triage.severity import KINDS, at_least
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,18 +48,18 @@ def test_composition():
     assert {label["authenticity"] for label in LABELS.values()} == {"pass", "fail", "none"}
 
 
-def test_japanese_mails_in_four_charsets():
-    charsets = set()
-    for path in CORPUS.glob("*.eml"):
-        head = path.read_bytes().split(b"\n\n", 1)[0].lower()
-        for charset, encoding in ((b"iso-2022-jp", b"7bit"), (b"shift_jis", b"base64"), (b"euc-jp", b"base64"),
-                                  (b"utf-8", b"base64")):
-            if b'charset="' + charset + b'"' in head and b"transfer-encoding: " + encoding in head:
-                text = path.read_bytes()
-                if charset != b"utf-8" or "japanese" in path.name:
-                    charsets.add((charset, encoding, path.name))
-                    assert text
-    assert {c for c, _, _ in charsets} >= {b"iso-2022-jp", b"shift_jis", b"euc-jp", b"utf-8"}
+@pytest.mark.parametrize(("name", "charset", "encoding", "words"), [
+    ("health-japanese-iso2022jp-7bit.eml", "iso-2022-jp", "7bit", "メンテナンス期間"),
+    ("marketing-japanese-shiftjis.eml", "shift_jis", "base64", "① 東京会場"),  # ① exists only in CP932
+    ("statement-japanese-eucjp.eml", "euc-jp", "base64", "ご請求金額"),
+    ("compromise-japanese-utf8-base64.eml", "utf-8", "base64", "不正なアクセス"),
+])
+def test_japanese_mails_in_four_charsets(name, charset, encoding, words):
+    raw = (CORPUS / name).read_bytes()
+    head = raw.split(b"\n\n", 1)[0].decode("ascii").lower()
+    assert f'charset="{charset}"' in head and f"content-transfer-encoding: {encoding}" in head
+    mail = parse_mail(RawMail(raw, Origin("eml", name)))
+    assert words in mail.text
 
 
 def test_acceptance_security_kinds_found_phish_caught_no_genuine_mail_called_phishing():
