@@ -1,7 +1,8 @@
 """Mails grouped into cases: one AWS support case id is one case; any other mail is a case of its own.
 
 A case takes the most severe kind among its mails, including mails seen in earlier runs. A phishing mail
-never joins a genuine case, whatever case number it shows: an attacker can copy a case number.
+never joins a genuine case, whatever case number it shows: an attacker can copy a case number. Nor does a
+mail whose authentication failed, or one that is not about AWS (kind `other`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from triage.mail import Mail
 from triage.severity import KINDS, rank
 
 _KIND_ORDER = list(KINDS)
+_NEVER_JOIN = frozenset({"phishing", "other"})
 
 
 @dataclass(frozen=True)
@@ -28,9 +30,15 @@ class ClassifiedMail:
     @property
     def case_id(self) -> str:
         ids = self.classification.entities.case_ids
-        if ids and self.classification.kind != "phishing":
+        if ids and self.joins_support_case:
             return ids[0]
         return "mail-" + hashlib.sha256(self.mail.key.encode()).hexdigest()[:12]
+
+    @property
+    def joins_support_case(self) -> bool:
+        """Whether the case number the mail shows may be believed. A case number is easy to copy: a phish,
+        a mail whose authentication failed, or mail that is not about AWS at all never joins a case."""
+        return self.classification.kind not in _NEVER_JOIN and self.authenticity.verdict != "fail"
 
     @property
     def kind(self) -> str:

@@ -303,6 +303,8 @@ def _explain(args: argparse.Namespace, config: Config, env: Environment) -> int:
 
 
 def _explanation_text(e: Any) -> str:
+    """The verdict with its reasons, every matched rule (the chosen one marked), the signals, the entities."""
+    c = e.classification
     lines = [
         f"file:          {e.path}",
         f"from:          {e.mail.sender}",
@@ -311,14 +313,27 @@ def _explanation_text(e: Any) -> str:
         f"authenticity:  {e.authenticity.verdict}",
     ]
     lines += [f"  - {r}" for r in e.authenticity.reasons]
-    lines.append(f"kind:          {e.classification.kind} ({e.classification.severity})")
-    lines.append(f"rule:          {e.classification.rule}")
-    others = e.classification.matched[1:]
-    if others:
-        lines.append("also matched:  " + ", ".join(others))
-    for name, values in e.entities.items():
-        if values:
-            lines.append(f"{name + ':':<15}{', '.join(str(v) for v in values)}")
+    lines.append(f"kind:          {c.kind} ({c.severity})")
+    lines.append(f"rule:          {c.rule}" + (f"  [text: {c.text}]" if c.text != c.kind else ""))
+    rules = {r.name: r for r in e.matched_rules}
+    if c.matched:
+        lines.append("matched rules: (the first was chosen)")
+        for i, name in enumerate(c.matched):
+            rule = rules.get(name)
+            detail = f"{rule.kind}, {rule.severity}" + (f", priority {rule.priority}" if rule.priority else "") \
+                if rule else ""
+            where = f"  {rule.source}" if rule and rule.source else ""
+            lines.append(f"  {'*' if i == 0 else ' '} {name}" + (f" ({detail})" if detail else "") + where)
+    else:
+        lines.append("matched rules: none (kind other)")
+    if c.evidence:
+        lines.append("signals:")
+        lines += [f"  - {s}" for s in c.evidence]
+    found = [(name, values) for name, values in e.entities.items() if values]
+    if found:
+        lines.append("entities:")
+        for name, values in found:
+            lines.append(f"  {name + ':':<16}{', '.join(str(v) for v in values)}")
     if e.mail.defects:
         lines.append("defects:       " + "; ".join(e.mail.defects))
     return "\n".join(lines)

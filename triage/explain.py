@@ -1,12 +1,16 @@
-"""`triage explain FILE`: everything triage concluded about one mail, and why."""
+"""`triage explain FILE`: everything triage concluded about one mail, and why.
+
+It runs the same authenticate and classify calls as a scan, with the same configuration, so what it shows
+is what a scan would decide. It never sends, translates or looks at the AWS account.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-from triage.authenticate import Authenticity, authenticate
-from triage.classify import Classification, classify, load_rules
+from triage.authenticate import Authenticity, DnsFunc, authenticate
+from triage.classify import Classification, Rule, RuleSet, classify, load_rules
 from triage.config import Config
 from triage.errors import SourceError
 from triage.mail import Mail, Origin, RawMail
@@ -19,14 +23,24 @@ class Explanation:
     mail: Mail
     authenticity: Authenticity
     classification: Classification
+    rules: RuleSet | None = field(default=None, repr=False)
 
     @property
     def entities(self) -> dict[str, tuple[object, ...]]:
         found = self.classification.entities
         return {f.name.replace("_", " "): getattr(found, f.name) for f in fields(found)}
 
+    @property
+    def matched_rules(self) -> tuple[Rule, ...]:
+        """Every rule that matched, the chosen one first."""
+        if self.rules is None:
+            return ()
+        by_name = {r.name: r for r in self.rules.rules}
+        return tuple(by_name[n] for n in self.classification.matched if n in by_name)
 
-def explain_file(path: Path, config: Config, *, rules_dir: Path, offline: bool) -> Explanation:
+
+def explain_file(path: Path, config: Config, *, rules_dir: Path, offline: bool,
+                 dnsfunc: DnsFunc | None = None) -> Explanation:
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -36,5 +50,9 @@ def explain_file(path: Path, config: Config, *, rules_dir: Path, offline: bool) 
     except MalformedMail as exc:
         raise SourceError(f"{path} is not a readable mail: {exc}") from None
     rules = load_rules(rules_dir, config.rules.extra)
-    auth = authenticate(mail, trusted_authserv_ids=config.mail.trusted_authserv_ids, offline=offline)
-    return Explanation(path, mail, auth, classify(mail, auth, rules))
+    auth = authenticate(mail, trusted_authserv_ids=config.mail.trusted_authserv_ids, offline=offline,
+                        dnsfunc=dnsfunc, aws_domains=rules.aws_domains)
+    classification = classify(mail, auth, rules, owner_account_ids=config.aws.account_ids,
+                              statement_alert_usd=config.billing.statement_alert_usd,
+                              jpy_per_usd=config.billing.jpy_per_usd)
+    return Explanation(path, mail, auth, classification, rules)

@@ -180,8 +180,12 @@ def _read_batch(ctx: Context, batch: Batch, state: State, reporter: Reporter,
 
 
 def _classify(ctx: Context, mail: Mail) -> ClassifiedMail:
-    auth = authenticate(mail, trusted_authserv_ids=ctx.config.mail.trusted_authserv_ids, offline=ctx.options.offline)
-    return ClassifiedMail(mail, auth, classify(mail, auth, ctx.rules))
+    auth = authenticate(mail, trusted_authserv_ids=ctx.config.mail.trusted_authserv_ids, offline=ctx.options.offline,
+                        aws_domains=ctx.rules.aws_domains)
+    return ClassifiedMail(mail, auth, classify(
+        mail, auth, ctx.rules, owner_account_ids=ctx.config.aws.account_ids,
+        statement_alert_usd=ctx.config.billing.statement_alert_usd, jpy_per_usd=ctx.config.billing.jpy_per_usd,
+    ))
 
 
 def _earlier(state: State, items: list[ClassifiedMail]) -> dict[str, tuple[EarlierMail, ...]]:
