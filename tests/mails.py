@@ -7,8 +7,14 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
 
-TRUSTED_PASS = ("mx.google.com; dkim=pass header.i=@amazon.com header.s=sel1; spf=pass "
-                "smtp.mailfrom=amazon.com; dmarc=pass header.from=amazon.com")
+TRUSTED_PASS = "trusted-pass"  # build() fills in a passing verdict aligned with the sender's own domain
+
+
+def passing_verdict(sender: str) -> str:
+    """What mx.google.com writes for a mail its signer really sent: DKIM, SPF and DMARC aligned with From."""
+    domain = sender.rpartition("@")[2].rstrip(">").lower()
+    return (f"mx.google.com; dkim=pass header.i=@{domain} header.s=sel1; spf=pass smtp.mailfrom={domain}; "
+            f"dmarc=pass header.from={domain}")
 
 
 def build(
@@ -23,7 +29,7 @@ def build(
 ) -> bytes:
     m = EmailMessage()
     if auth:
-        m["Authentication-Results"] = auth
+        m["Authentication-Results"] = passing_verdict(sender) if auth == TRUSTED_PASS else auth
     m["From"] = sender
     m["To"] = to
     m["Subject"] = subject
