@@ -16,7 +16,8 @@ def test_iso2022jp_label_uses_the_superset():
 
 
 def test_plain_iso2022jp():
-    assert decode_bytes("アカウントが停止されました".encode("iso2022_jp"), "iso-2022-jp") == "アカウントが停止されました"
+    text = "アカウントが停止されました"
+    assert decode_bytes(text.encode("iso2022_jp"), "iso-2022-jp") == text
 
 
 def test_shift_jis_label_decodes_cp932_extras():
