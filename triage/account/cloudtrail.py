@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -41,7 +41,7 @@ def attribution_tasks(resources: Iterable[Resource], since: datetime, until: dat
     ]
 
 
-def _lookup(region: str, ids: frozenset[str], since: datetime, until: datetime) -> Any:
+def _lookup(region: str, ids: frozenset[str], since: datetime, until: datetime) -> Callable[[Scope], TaskResult]:
     def run(scope: Scope) -> TaskResult:
         client = scope.clients.cloudtrail(region)
         found: dict[str, Creator] = {}

@@ -22,7 +22,9 @@ from triage.errors import RulesError
 
 CALLS = ("account:ListRegions", "ec2:DescribeRegions")
 
-SWEPT_STATUSES = frozenset({"ENABLED", "ENABLED_BY_DEFAULT", "ENABLING", "DISABLING", "UNKNOWN"})
+# A region being disabled still holds (and bills for) its resources while AWS works: sweep it. One being
+# enabled holds nothing yet and does not answer: say so.
+SWEPT_STATUSES = frozenset({"ENABLED", "ENABLED_BY_DEFAULT", "DISABLING", "UNKNOWN"})
 _ALL_STATUSES = ["ENABLED", "ENABLED_BY_DEFAULT", "ENABLING", "DISABLING", "DISABLED"]
 _EC2_STATUS = {"opt-in-not-required": "ENABLED_BY_DEFAULT", "opted-in": "ENABLED", "not-opted-in": "DISABLED"}
 
@@ -116,6 +118,9 @@ def plan_regions(statuses: Iterable[RegionStatus], wanted: Sequence[str] | None,
         if wanted is not None and s.code not in wanted:
             skipped[s.code] = Gap(s.code, "all", "excluded",
                                   "not in the configured regions ([aws] regions or --regions)")
+        elif s.status == "ENABLING":
+            skipped[s.code] = Gap(s.code, "all", "region-changing",
+                                  "the region is still being enabled for this account; it cannot be listed yet")
         elif s.status not in SWEPT_STATUSES:
             skipped[s.code] = Gap(s.code, "all", "region-disabled",
                                   f"the region is not enabled for this account ({s.status}); "

@@ -21,6 +21,8 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from triage.account.failures import gap_for
 from triage.account.records import Fact, Gap, Resource
 from triage.account.session import Clients
@@ -89,15 +91,9 @@ def run_task(task: Task, scope: Scope) -> TaskResult:
         return TaskResult(gaps=(Gap(task.region, task.service, "timed-out",
                                     f"{task.what} stopped: the region's time limit was reached", task.what),))
     except Exception as exc:
-        if not _is_aws_error(exc):
+        if not isinstance(exc, ClientError | BotoCoreError):  # not AWS saying no: a bug, worth a traceback
             log.exception("%s in %s failed", task.what, task.region)
         return TaskResult(gaps=(gap_for(exc, task.region, task.service, task.what),))
-
-
-def _is_aws_error(exc: BaseException) -> bool:
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    return isinstance(exc, ClientError | BotoCoreError)
 
 
 def sweep(

@@ -13,7 +13,8 @@ import json
 import re
 import time
 import urllib.parse
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -119,7 +120,7 @@ def _principals(scope: Scope) -> TaskResult:
     return TaskResult(resources=tuple(out), more=tuple(more))
 
 
-def _keys_of(user: str) -> Any:
+def _keys_of(user: str) -> Callable[[Scope], TaskResult]:
     def run(scope: Scope) -> TaskResult:
         iam = scope.clients.iam()
         out = []
@@ -287,8 +288,6 @@ def _saml_providers(scope: Scope) -> TaskResult:
 
 def apply_credential_report(resources: Iterable[Resource], report: CredentialReport | None) -> list[Resource]:
     """Add console password and MFA from the credential report to each IAM user (None: not known)."""
-    from dataclasses import replace
-
     out = []
     for r in resources:
         if r.resource_type == "iam-user":
