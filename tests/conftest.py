@@ -1,3 +1,5 @@
+"""Shared fixtures: real local servers (Dovecot, SMTP); DeepL and AWS stand-ins come as plugins."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -7,7 +9,7 @@ import pytest
 from tests import dovecot as dovecot_server
 from tests import smtp as smtp_server
 
-pytest_plugins = ["tests.deepl_server"]
+pytest_plugins = ["tests.deepl_server", "tests.aws_server"]
 
 
 @pytest.fixture(scope="session")

@@ -16,7 +16,7 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from triage import __version__, paths
 from triage.cases import ClassifiedMail
@@ -24,6 +24,11 @@ from triage.config import Config, load_config
 from triage.errors import ConfigError, ExitStatus, TriageError
 from triage.output import case_record, summary_record
 from triage.pipeline import CaseOutcome, ScanOptions, ScanTotals
+
+if TYPE_CHECKING:
+    from triage.account.records import Resource
+    from triage.account.report import AccountReport
+    from triage.account.sweep import Task
 
 log = logging.getLogger("triage")
 
@@ -291,7 +296,170 @@ def _daemon(args: argparse.Namespace, config: Config, env: Environment) -> int:
 
 
 def _check_account(args: argparse.Namespace, config: Config, env: Environment) -> int:
-    raise ConfigError("check-account is not available in this build")
+    from dataclasses import replace
+
+    from triage.account import SweepLimits, check_account, json_records
+
+    aws = config.aws
+    if args.profile:
+        aws = replace(aws, profile=args.profile)
+    if args.regions:
+        aws = replace(aws, regions=_region_codes(args.regions))
+    progress = _SweepProgress(env) if env.stderr_is_tty and not args.json else None
+    report = check_account(aws, config.billing, rules_dir=paths.rules_dir(env.environ), limits=SweepLimits(),
+                           observer=progress)
+    if progress is not None:
+        progress.finish()
+    if args.json:
+        for record in json_records(report):
+            print(json.dumps(record, ensure_ascii=False), file=env.stdout)
+    else:
+        print(_account_text(report), file=env.stdout)
+    return int(ExitStatus.OK)
+
+
+def _region_codes(text: str) -> tuple[str, ...]:
+    import re
+
+    codes = tuple(c.strip() for c in text.split(",") if c.strip())
+    for code in codes:
+        if not re.fullmatch(r"[a-z]{2}(-[a-z]+)+-\d", code):
+            raise ConfigError(f"--regions: {code!r} is not a region code (like ap-northeast-1)")
+    if not codes:
+        raise ConfigError("--regions needs at least one region code, comma-separated")
+    return codes
+
+
+class _SweepProgress:
+    """A one-line counter on stderr while the account is read."""
+
+    def __init__(self, env: Environment) -> None:
+        self.env = env
+        self.done = 0
+
+    def __call__(self, task: Task, begin: float, end: float) -> None:
+        self.done += 1
+        if self.done % 10 == 0:
+            print(f"\r{_bar(self.done * 5)} {self.done} listings read", end="", file=self.env.stderr, flush=True)
+
+    def finish(self) -> None:
+        if self.done >= 10:
+            print(file=self.env.stderr)
+
+
+def _account_text(report: AccountReport) -> str:
+    """The human form: the account, one table per region (with its Japanese name), cost, and a closing line
+    that says plainly whether every region was checked."""
+    from triage.account.records import GLOBAL
+
+    out = [
+        f"AWS account {report.account_id}, checked read-only as {report.caller_arn} "
+        f"at {report.checked_at:%Y-%m-%d %H:%M} UTC ({report.seconds:.1f} s)",
+    ]
+    if report.root is None:
+        out.append("Root user: MFA and access keys could not be checked")
+    else:
+        out.append(f"Root user: MFA {'on' if report.root.mfa else 'OFF (!)'}, "
+                   f"access keys {'PRESENT (!)' if report.root.access_keys else 'none'}")
+    header = ("TYPE", "ID", "NAME", "STATE", "DETAIL", "CREATED", "SUSPICIOUS BECAUSE")
+    for view in report.by_region:
+        out.append("")
+        out.append(f"{view.code}  {view.name.full}  - {view.count} found, {view.suspicious} suspicious, "
+                   f"about {view.hourly_usd:,.2f} USD/hour")
+        rows = [_resource_row(r) for r in report.in_region(view.code)]
+        if rows:
+            out.append(_account_table(header, rows))
+        for gap in view.gaps:
+            out.append(f"  NOT CHECKED: {gap.reason}")
+    global_rows = [_resource_row(r) for r in report.in_region(GLOBAL)]
+    if global_rows:
+        out.append("")
+        out.append("global  IAM and account-wide")
+        out.append(_account_table(header, global_rows))
+    if report.empty_regions:
+        out.append("")
+        out.append("Checked, nothing found: " + ", ".join(f"{n.code} {n.name}" for n in report.empty_regions))
+    out.append("")
+    out.append(_cost_line(report))
+    problems = [f"  {g.region} {g.service}: {g.reason}" for g in report.gaps
+                if g.region == GLOBAL or g.region not in report.regions_skipped]
+    skipped = report.regions_skipped
+    if skipped:
+        out.append("Regions not checked:")
+        out += [f"  {code} {report.region_name(code).name}: {reason}"
+                + (f" (Cost Explorer: {report.unswept_spend[code]:,.2f} USD spent there this month)"
+                   if code in report.unswept_spend else "")
+                for code, reason in skipped.items()]
+    if problems:
+        out.append("Parts not checked:")
+        out += problems
+    out.append("")
+    out.append(_closing_line(report))
+    return "\n".join(out)
+
+
+def _resource_row(r: Resource) -> tuple[str, ...]:
+    created = r.created.strftime("%Y-%m-%d %H:%M") if r.created else "-"
+    return (r.resource_type, r.id, r.name or "-", r.state or "-", _detail_cell(r), created,
+            ", ".join(r.reasons) if r.suspicious else "-")
+
+
+def _detail_cell(r: Resource) -> str:
+    d = r.detail
+    if d.get("instance_type"):
+        return str(d["instance_type"])
+    if d.get("size_gb"):
+        return f"{d['size_gb']} GB"
+    if r.resource_type == "security-group":
+        return "open: " + ",".join(d.get("open_to_internet") or ["-"])
+    if r.resource_type == "access-key":
+        return f"user {d.get('user')}"
+    if r.resource_type == "iam-user":
+        return "admin" if d.get("admin") else "-"
+    return "-"
+
+
+def _account_table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
+    limits = (20, 28, 20, 12, 18, 16, 70)
+    widths = [min(limit, max(_width(r[i]) for r in (header, *rows))) for i, limit in enumerate(limits)]
+    lines = ["  " + "  ".join(_fit(v, w) for v, w in zip(row, widths, strict=True)).rstrip()
+             for row in (header, *rows)]
+    return "\n".join(lines)
+
+
+def _cost_line(report: AccountReport) -> str:
+    rate = report.jpy_per_usd
+    parts = []
+    if report.cost is not None:
+        final = " so far, not final" if report.cost.estimated else ""
+        total = report.cost.total_usd
+        parts.append(f"month to date {total:,.2f} USD (~{total * rate:,.0f} JPY{final})")
+    else:
+        parts.append("month to date: not known")
+    if report.forecast_usd is not None:
+        parts.append(f"AWS forecast for the month {report.forecast_usd:,.2f} USD")
+    parts.append(f"running now ~{report.burn.hourly_usd:,.2f} USD/hour (~{report.burn.hourly_usd * rate:,.0f} JPY; "
+                 f"triage's estimate at list prices)")
+    return "Cost: " + "; ".join(parts)
+
+
+def _closing_line(report: AccountReport) -> str:
+    swept = len(report.regions_swept)
+    if report.every_region_checked and not report.global_gaps:
+        return f"Every region was checked ({swept} regions), and IAM and cost too: nothing was left out."
+    if report.every_region_checked:
+        return (f"Every region was checked ({swept} regions); {len(report.global_gaps)} account-wide part(s) "
+                f"could not be checked (listed above).")
+    skipped = report.regions_skipped
+    partial = sorted({g.region for g in report.regional_gaps})
+    parts = []
+    if skipped:
+        parts.append(f"{len(skipped)} region(s) were not checked ({', '.join(skipped)})")
+    if partial:
+        parts.append(f"{len(partial)} region(s) were checked only in part ({', '.join(partial)})")
+    if report.global_gaps:
+        parts.append(f"{len(report.global_gaps)} account-wide part(s) could not be checked")
+    return f"NOT everything was checked: {'; '.join(parts)}. {swept} region(s) were swept."
 
 
 def _explain(args: argparse.Namespace, config: Config, env: Environment) -> int:

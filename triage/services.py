@@ -7,14 +7,19 @@ services are built once the state is open.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 
 from triage import paths
+from triage.cases import Case
 from triage.config import Config
+from triage.errors import RefusedAwsCall, TriageError
 from triage.notify import smtp_sender
-from triage.pipeline import ScanOptions, Services
+from triage.pipeline import AccountCheck, ScanOptions, Services
 from triage.state import State
 from triage.translate import RetryPolicy, translation_service
+
+log = logging.getLogger(__name__)
 
 
 def services_from_config(config: Config, options: ScanOptions, env: Mapping[str, str], *, state: State,
@@ -27,4 +32,30 @@ def services_from_config(config: Config, options: ScanOptions, env: Mapping[str,
     if not (options.no_translate or options.offline):
         translate = translation_service(config.deepl, env, state, glossary_path=paths.rules_dir(env) / "glossary.tsv",
                                         retry=deepl_retry)
-    return Services(check_account=None, translate=translate, send=send)
+    check = None if (options.no_aws or options.offline) else account_check(config, env)
+    return Services(check_account=check, translate=translate, send=send)
+
+
+def account_check(config: Config, env: Mapping[str, str]) -> AccountCheck:
+    """The AWS check for one security case. A check that cannot run is said in the summary, not raised;
+    a refused write is a bug and ends the run."""
+    rules_dir = paths.rules_dir(env)
+
+    def check(case: Case) -> object:
+        from triage.account import AccountNotChecked, check_account
+
+        entities = [m.classification.entities for m in case.mails]
+        named = {i for e in entities for i in (*e.instance_ids, *e.access_key_ids)}
+        try:
+            return check_account(config.aws, config.billing, incident_start=case.first_date, named_ids=named,
+                                 rules_dir=rules_dir)
+        except RefusedAwsCall:
+            raise
+        except TriageError as exc:
+            log.warning("case %s: the AWS account was not checked: %s", case.case_id, exc)
+            return AccountNotChecked(str(exc))
+        except Exception:  # a bug in the check must not keep the owner's summary from going out
+            log.exception("case %s: the AWS account check failed", case.case_id)
+            return AccountNotChecked("internal error in triage's account check; see the log")
+
+    return check

@@ -1,0 +1,162 @@
+"""Benchmark: the account check of every region, concurrent vs. sequential, against moto behind a proxy
+that adds 100 ms to every call (about what a real AWS endpoint far away costs).
+
+The account is the seed case: 300 instances spread over ten regions, a few IAM users with keys. moto and
+the proxy each run in a child process of their own. An untimed first check goes through to moto; the
+proxy keeps moto's answers and gives them again, after the delay, in the timed runs. On a 2-core machine
+moto's own CPU time would otherwise be what is measured, not the sweep.
+Three runs of `check_account`, all in this run:
+
+  concurrent   the real thing (about 24 calls in flight, at most 6 per region)
+  sequential   the same calls one after another (max_in_flight=1)
+  one region   the slowest region alone, concurrent (`check-account --regions <it>`)
+
+Printed: the times, the calls made, and the ratios for the two goals of issue 4:
+  - concurrent is at least 10x faster than sequential;
+  - concurrent takes at most 3x the time of the slowest single region. "The time of a region" is
+    measured two ways and both are printed: its calls one after another (summed from the sequential
+    run), and the region checked alone by the concurrent sweeper (which includes the account-wide work).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+DELAY = 0.100
+ATTACK = {
+    "us-east-1": 60, "us-east-2": 40, "us-west-2": 40, "eu-west-1": 30, "eu-central-1": 30,
+    "ap-southeast-1": 30, "ap-south-1": 25, "sa-east-1": 20, "ca-central-1": 15, "eu-north-1": 10,
+}
+FAKE_ENV = {
+    "AWS_ACCESS_KEY_ID": "AKIAIOSFODNN7EXAMPLE",
+    "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_CONFIG_FILE": os.devnull,
+    "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+    "AWS_EC2_METADATA_DISABLED": "true",
+}
+
+
+def serve_moto(conn: Any) -> None:
+    """Child process: moto with the attacked account, warmed up."""
+    sys.path.insert(0, str(ROOT))
+    os.environ.update(FAKE_ENV)
+    import boto3
+
+    from tests.aws_server import MotoServer, aws_environment
+
+    moto = MotoServer()
+    with aws_environment(moto.url):
+        for region, count in ATTACK.items():
+            boto3.client("ec2", region_name=region).run_instances(
+                ImageId="ami-12c6146b", MinCount=count, MaxCount=count, InstanceType="c5.4xlarge")
+        iam = boto3.client("iam")
+        for user in ("owner", "backup-admin", "svc-deploy"):
+            iam.create_user(UserName=user)
+            iam.create_access_key(UserName=user)
+    conn.send(moto.url)
+    conn.recv()  # until the parent is done
+    moto.stop()
+
+
+def serve_proxy(conn: Any, upstream: str) -> None:
+    """Child process: the proxy adding DELAY to every call.
+
+    A first check, untimed and without delay, goes through to moto and the proxy keeps moto's answers;
+    the timed runs get those answers again (each after DELAY). So moto's own CPU time, on the same few
+    cores as the sweep, does not stand in for AWS's latency, and every timed run meets the same server.
+    """
+    sys.path.insert(0, str(ROOT))
+    os.environ.update(FAKE_ENV)
+    from tests.aws_server import AwsProxy, aws_environment
+    from triage.account import check_account
+    from triage.config import AwsSettings, BillingSettings
+
+    proxy = AwsProxy(upstream, canned=canned(), replay=True)
+    with aws_environment(proxy.url):
+        check_account(AwsSettings(), BillingSettings())
+    proxy.delay = DELAY
+    conn.send(proxy.url)
+    conn.recv()
+    proxy.stop()
+
+
+def canned() -> dict[str, Any]:
+    """Answers for what moto does not have (Lightsail, CloudTrail LookupEvents, the forecast, the contact)."""
+    from tests.aws_server import json_reply
+
+    return {
+        "lightsail:GetInstances": lambda c: json_reply({"instances": []}),
+        "cloudtrail:LookupEvents": lambda c: json_reply({"Events": []}),
+        "ce:GetCostForecast": lambda c: json_reply({"Total": {"Amount": "1000", "Unit": "USD"}}),
+        "account:GetContactInformation": lambda c: json_reply({"ContactInformation": {}}, rest=True),
+    }
+
+
+def run(regions: tuple[str, ...] | None, max_in_flight: int, per_region: int) -> tuple[float, Any, dict[str, float],
+                                                                                     int]:
+    from triage.account import SweepLimits, check_account
+    from triage.config import AwsSettings, BillingSettings
+
+    busy: dict[str, float] = defaultdict(float)
+    calls = [0]
+
+    def observe(task: Any, begin: float, end: float) -> None:
+        busy[task.region] += end - begin
+        calls[0] += 1
+
+    start = time.monotonic()
+    report = check_account(AwsSettings(regions=regions), BillingSettings(),
+                           limits=SweepLimits(max_in_flight=max_in_flight, per_region=per_region), observer=observe)
+    return time.monotonic() - start, report, dict(busy), calls[0]
+
+
+def main() -> int:
+    sys.path.insert(0, str(ROOT))
+    context = multiprocessing.get_context("spawn")
+    moto_end, moto_child = context.Pipe()
+    moto = context.Process(target=serve_moto, args=(moto_child,), daemon=True)
+    moto.start()
+    proxy_end, proxy_child = context.Pipe()
+    proxy = context.Process(target=serve_proxy, args=(proxy_child, moto_end.recv()), daemon=True)
+    proxy.start()
+    os.environ.update(FAKE_ENV)
+    os.environ["AWS_ENDPOINT_URL"] = proxy_end.recv()
+    try:
+        concurrent, report, _, tasks = run(None, 24, 6)
+        sequential, seq_report, busy, _ = run(None, 1, 1)
+        regional = {r: t for r, t in busy.items() if r != "global"}
+        slowest = max(regional, key=lambda r: regional[r])
+        alone, _, _, _ = run((slowest,), 24, 6)
+    finally:
+        for end, process in ((proxy_end, proxy), (moto_end, moto)):
+            end.send("stop")
+            process.join(timeout=30)
+
+    assert len(report.resources) == len(seq_report.resources), "both sweeps must see the same account"
+    print(f"account: {len(report.resources)} resources in {len(report.regions_swept)} regions swept; "
+          f"{tasks} listings; {DELAY * 1000:.0f} ms added to every call")
+    print(f"concurrent sweep (24 in flight, 6 per region): {concurrent:7.2f} s")
+    print(f"sequential sweep (the same calls, one by one):  {sequential:7.2f} s")
+    print(f"slowest region {slowest}, its calls one by one:  {regional[slowest]:7.2f} s")
+    print(f"slowest region {slowest} checked alone:          {alone:7.2f} s")
+    speedup = sequential / concurrent
+    by_calls = concurrent / regional[slowest]
+    by_alone = concurrent / alone
+    print(f"speed-up vs sequential: {speedup:5.1f}x   (goal >= 10x: {'met' if speedup >= 10 else 'MISSED'})")
+    print(f"concurrent / slowest region's calls one by one: {by_calls:4.2f}x   "
+          f"(goal <= 3x: {'met' if by_calls <= 3 else 'MISSED'})")
+    print(f"concurrent / slowest region checked alone:      {by_alone:4.2f}x   "
+          f"(goal <= 3x: {'met' if by_alone <= 3 else 'MISSED'})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,133 @@
+"""Which regions the account has, which the sweep covers, and what each is called in Japanese.
+
+The account's own list comes from account:ListRegions (with each region's opt-in status); where that is
+not allowed or not answered, ec2:DescribeRegions(AllRegions=True); where neither works, every region
+botocore knows, with a gap saying so. A region that is not enabled cannot be read but can still hold
+resources and bill: it is a gap, never silently left out. Japanese names are data (rules/regions.toml).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from triage.account.failures import gap_for
+from triage.account.records import GLOBAL, Gap, RegionPlan, RegionStatus
+from triage.account.sweep import Scope, Task, TaskResult
+from triage.errors import RulesError
+
+CALLS = ("account:ListRegions", "ec2:DescribeRegions")
+
+# A region being disabled still holds (and bills for) its resources while AWS works: sweep it. One being
+# enabled holds nothing yet and does not answer: say so.
+SWEPT_STATUSES = frozenset({"ENABLED", "ENABLED_BY_DEFAULT", "DISABLING", "UNKNOWN"})
+_ALL_STATUSES = ["ENABLED", "ENABLED_BY_DEFAULT", "ENABLING", "DISABLING", "DISABLED"]
+_EC2_STATUS = {"opt-in-not-required": "ENABLED_BY_DEFAULT", "opted-in": "ENABLED", "not-opted-in": "DISABLED"}
+
+
+@dataclass(frozen=True)
+class RegionName:
+    code: str
+    name: str  # アジアパシフィック (ムンバイ)
+    country: str = ""  # インド, for places a reader may not know
+
+    @property
+    def full(self) -> str:
+        """The name with the country once: アジアパシフィック (ムンバイ)（インド）."""
+        return f"{self.name}（{self.country}）" if self.country else self.name
+
+
+@dataclass(frozen=True)
+class RegionNames:
+    names: Mapping[str, RegionName]
+
+    def get(self, code: str) -> RegionName:
+        return self.names.get(code) or RegionName(code, code)
+
+
+def load_region_names(rules_dir: Path) -> RegionNames:
+    path = rules_dir / "regions.toml"
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise RulesError(f"cannot read the region names {path}: {exc}") from None
+    names = {}
+    for code, entry in data.get("regions", {}).items():
+        if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
+            raise RulesError(f"{path}: [regions.{code}] needs a name")
+        names[code] = RegionName(code, entry["name"], str(entry.get("country", "")))
+    return RegionNames(names)
+
+
+# --- discovery --------------------------------------------------------------------------------
+
+# Builds the regional tasks of one region that will be swept.
+RegionalTasks = Callable[[str], Sequence[Task]]
+
+
+def discovery_task(wanted: Sequence[str] | None, regional: RegionalTasks) -> Task:
+    """The task that lists the regions and hands back the regional tasks of those to sweep."""
+
+    def run(scope: Scope) -> TaskResult:
+        statuses, source, gaps = _list_regions(scope)
+        plan = plan_regions(statuses, wanted, source)
+        more = tuple(t for region in plan.swept for t in regional(region))
+        return TaskResult(gaps=tuple(gaps), facts=(plan,), more=more)
+
+    return Task(GLOBAL, "account", "account:ListRegions", run)
+
+
+def _list_regions(scope: Scope) -> tuple[list[RegionStatus], str, list[Gap]]:
+    gaps: list[Gap] = []
+    try:
+        statuses: list[RegionStatus] = []
+        paginator = scope.clients.account().get_paginator("list_regions")
+        for page in paginator.paginate(RegionOptStatusContains=_ALL_STATUSES):  # type: ignore[arg-type]
+            statuses.extend(RegionStatus(r["RegionName"], r.get("RegionOptStatus", "UNKNOWN"))
+                            for r in page.get("Regions", []))
+        if statuses:
+            return statuses, "account:ListRegions", gaps
+    except (ClientError, BotoCoreError):
+        pass  # the fallback below answers; DescribeRegions shows the same opt-in states
+    try:
+        answer = scope.clients.ec2(scope.clients.default_region).describe_regions(AllRegions=True)
+        statuses = [RegionStatus(r["RegionName"], _EC2_STATUS.get(r.get("OptInStatus", ""), "UNKNOWN"))
+                    for r in answer.get("Regions", [])]
+        if statuses:
+            return statuses, "ec2:DescribeRegions", gaps
+    except (ClientError, BotoCoreError) as exc:
+        gap = gap_for(exc, GLOBAL, "ec2", "account:ListRegions and ec2:DescribeRegions")
+        gaps.append(Gap(GLOBAL, "account", gap.kind,
+                        f"{gap.reason}; swept every region botocore knows, without their opt-in status",
+                        "account:ListRegions"))
+    known = scope.clients.available_regions("ec2")
+    return [RegionStatus(code, "UNKNOWN") for code in known], "botocore", gaps
+
+
+def plan_regions(statuses: Iterable[RegionStatus], wanted: Sequence[str] | None, source: str) -> RegionPlan:
+    """Sweep every region that can hold resources, or only `wanted`; every other region is a gap."""
+    regions = sorted(statuses, key=lambda s: s.code)
+    known = {s.code for s in regions}
+    swept: list[str] = []
+    skipped: dict[str, Gap] = {}
+    for s in regions:
+        if wanted is not None and s.code not in wanted:
+            skipped[s.code] = Gap(s.code, "all", "excluded",
+                                  "not in the configured regions ([aws] regions or --regions)")
+        elif s.status == "ENABLING":
+            skipped[s.code] = Gap(s.code, "all", "region-changing",
+                                  "the region is still being enabled for this account; it cannot be listed yet")
+        elif s.status not in SWEPT_STATUSES:
+            skipped[s.code] = Gap(s.code, "all", "region-disabled",
+                                  f"the region is not enabled for this account ({s.status}); "
+                                  f"resources left there cannot be listed")
+        else:
+            swept.append(s.code)
+    for code in wanted or ():
+        if code not in known:
+            swept.append(code)  # a region the list did not show: try it; errors become gaps
+    return RegionPlan(regions=tuple(regions), swept=tuple(swept), skipped=skipped, source=source)

@@ -1,0 +1,174 @@
+"""The boto3 session and its clients: credentials from boto3's own chain, the guard on every client.
+
+boto3 finds the credentials (profile, SSO, environment, instance role) and honours `AWS_ENDPOINT_URL`
+by itself; triage adds only the profile the user named, a default region for the global services,
+botocore's `standard` retries, short timeouts, and the read-only guard. Nothing here sends a request
+except `whoami`, which asks STS who the credentials belong to before anything else runs.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, cast
+
+import boto3
+import botocore.config
+import botocore.session
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, ProfileNotFound
+
+from triage.account.guard import install_guard
+from triage.account.models import ReadOnlyModels
+from triage.errors import AwsCheckError
+
+if TYPE_CHECKING:
+    from mypy_boto3_account import AccountClient
+    from mypy_boto3_autoscaling import AutoScalingClient
+    from mypy_boto3_ce import CostExplorerClient
+    from mypy_boto3_cloudtrail import CloudTrailClient
+    from mypy_boto3_ec2 import EC2Client
+    from mypy_boto3_ecs import ECSClient
+    from mypy_boto3_iam import IAMClient
+    from mypy_boto3_lambda import LambdaClient
+    from mypy_boto3_lightsail import LightsailClient
+    from mypy_boto3_organizations import OrganizationsClient
+    from mypy_boto3_sagemaker import SageMakerClient
+    from mypy_boto3_sts import STSClient
+
+# Used for the global services (IAM, Organizations, STS, Account) when the profile names no region.
+FALLBACK_REGION = "us-east-1"
+# Cost Explorer answers only in us-east-1 for the commercial partition.
+COST_EXPLORER_REGION = "us-east-1"
+
+
+@dataclass(frozen=True)
+class Identity:
+    account_id: str
+    arn: str
+    access_key_id: str
+
+
+def open_session(profile: str | None, allowed: Mapping[str, frozenset[str]] | None = None) -> boto3.Session:
+    """A session on boto3's credential chain with the read-only guard installed.
+
+    `allowed` (botocore service name -> operation names) cuts those services' models down to the calls
+    triage declares: their clients then have no other methods (see `models`).
+    """
+    try:
+        core = botocore.session.Session()
+        if profile is not None and profile not in core.available_profiles:
+            raise ProfileNotFound(profile=profile)
+        if profile is not None:
+            core.set_config_variable("profile", profile)
+        if allowed:
+            data_path = core.get_config_variable("data_path")
+            extra = [os.path.expanduser(p) for p in data_path.split(os.pathsep)] if data_path else None
+            core.register_component("data_loader", ReadOnlyModels(allowed, extra_search_paths=extra))
+        session = boto3.Session(botocore_session=core)
+    except ProfileNotFound:
+        raise AwsCheckError(
+            f"AWS profile {profile!r} is not in your AWS config files; check [aws] profile or --profile"
+        ) from None
+    except BotoCoreError as exc:
+        raise AwsCheckError(f"cannot set up the AWS session: {exc}") from None
+    install_guard(session.events)
+    return session
+
+
+class Clients:
+    """One guarded client per (service, region), made on first use and shared by the sweep's threads."""
+
+    def __init__(self, session: boto3.Session, *, pool_size: int = 10, read_timeout: float = 20.0) -> None:
+        self.session = session
+        self.default_region = session.region_name or FALLBACK_REGION
+        self._config = botocore.config.Config(
+            retries={"mode": "standard"},  # three attempts in all, backing off, throttling included
+            connect_timeout=5,
+            read_timeout=read_timeout,
+            max_pool_connections=pool_size,
+            user_agent_extra="triage",
+        )
+        self._made: dict[tuple[str, str], Any] = {}
+        self._lock = threading.Lock()  # making clients from one session is not thread-safe
+
+    def _get(self, service: str, region: str) -> Any:
+        key = (service, region)
+        client = self._made.get(key)  # most calls find their client made: no need to wait for the lock
+        if client is None:
+            with self._lock:
+                client = self._made.get(key)
+                if client is None:
+                    client = self.session.client(service, region_name=region, config=self._config)  # type: ignore[call-overload]
+                    self._made[key] = client
+        return client
+
+    def available_regions(self, service: str) -> list[str]:
+        """The regions botocore knows the service in (the commercial partition)."""
+        return list(self.session.get_available_regions(service))
+
+    def account(self) -> AccountClient:
+        return cast("AccountClient", self._get("account", self.default_region))
+
+    def autoscaling(self, region: str) -> AutoScalingClient:
+        return cast("AutoScalingClient", self._get("autoscaling", region))
+
+    def ce(self) -> CostExplorerClient:
+        return cast("CostExplorerClient", self._get("ce", COST_EXPLORER_REGION))
+
+    def cloudtrail(self, region: str) -> CloudTrailClient:
+        return cast("CloudTrailClient", self._get("cloudtrail", region))
+
+    def ec2(self, region: str) -> EC2Client:
+        return cast("EC2Client", self._get("ec2", region))
+
+    def ecs(self, region: str) -> ECSClient:
+        return cast("ECSClient", self._get("ecs", region))
+
+    def iam(self) -> IAMClient:
+        return cast("IAMClient", self._get("iam", self.default_region))
+
+    def awslambda(self, region: str) -> LambdaClient:
+        return cast("LambdaClient", self._get("lambda", region))
+
+    def lightsail(self, region: str) -> LightsailClient:
+        return cast("LightsailClient", self._get("lightsail", region))
+
+    def organizations(self) -> OrganizationsClient:
+        return cast("OrganizationsClient", self._get("organizations", self.default_region))
+
+    def sagemaker(self, region: str) -> SageMakerClient:
+        return cast("SageMakerClient", self._get("sagemaker", region))
+
+    def sts(self) -> STSClient:
+        return cast("STSClient", self._get("sts", self.default_region))
+
+
+def whoami(clients: Clients) -> Identity:
+    """The account and principal behind the credentials; the check cannot start without them."""
+    try:
+        credentials = clients.session.get_credentials()
+    except BotoCoreError as exc:
+        raise AwsCheckError(f"cannot load the AWS credentials: {exc}") from None
+    if credentials is None:
+        raise AwsCheckError(
+            "no AWS credentials found: set [aws] profile or --profile, or the usual AWS_PROFILE / "
+            "AWS_ACCESS_KEY_ID variables (never the key the AWS mail says was exposed)"
+        )
+    try:
+        answer = clients.sts().get_caller_identity()
+    except NoCredentialsError:
+        raise AwsCheckError("no AWS credentials found: set [aws] profile or --profile") from None
+    except ClientError as exc:
+        error = exc.response.get("Error", {})
+        raise AwsCheckError(
+            f"AWS did not accept the credentials ({error.get('Code', 'error')}: {error.get('Message', '')})"
+        ) from None
+    except BotoCoreError as exc:
+        raise AwsCheckError(f"cannot reach AWS STS to check the credentials: {exc}") from None
+    return Identity(
+        account_id=answer["Account"],
+        arn=answer["Arn"],
+        access_key_id=credentials.access_key or "",
+    )
