@@ -457,7 +457,7 @@ def test_check_account_command_human_form(attacked: Attacked, moto_server: Any, 
 
 def test_summary_section_says_where_what_runs_and_what_it_costs(attacked: Attacked) -> None:
     text = _render(attacked.report)
-    assert "■ AWS アカウントの中で見つかったもの" in text
+    assert "■ AWS アカウントの中でわかったこと" in text
     assert "米国東部 (バージニア北部)（us-east-1）" in text
     assert "https://us-east-1.console.aws.amazon.com/ec2/home?region=us-east-1#Instances:" in text
     assert "普段使っていないリージョンにある" in text and "暗号資産のマイニングによく使われる種類" in text
@@ -468,6 +468,15 @@ def test_summary_section_says_where_what_runs_and_what_it_costs(attacked: Attack
     assert f"アジアパシフィック (香港)（{UNSWEPT_REGION}）" in text and "30.00ドル" in text
     assert "■ お金のこと" in text
     assert "8,789ドル（約132万円）" in text and "まだ確定した請求額ではありません" in text
+    # A worried reader meets the short findings and the steps first; money, then the full list, come after.
+    order = ["■ AWS アカウントの中でわかったこと", "■ 確認できなかったこと", "■ いますぐやること", "■ お金のこと",
+             "■ 見つかったものの一覧"]
+    at = [text.index(f"\n{h}\n") for h in order]  # the headings themselves, not a mention of one
+    assert at == sorted(at)
+    assert "怪しい IAM ユーザー（3 人）: owner、backup-admin、svc-deploy" in text
+    # The English reply names what the check found, in brackets for the owner to confirm.
+    assert "I did not create: [owner, backup-admin, svc-deploy]" in text
+    assert "Lambda functions: [us-east-1, " in text
     assert "AWS の予測です" in text and "triage が定価表" in text
     for line in text.splitlines():
         assert "None" not in line, line

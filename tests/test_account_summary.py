@@ -69,7 +69,7 @@ def test_scan_checks_the_account_once_per_security_case(moto_server: Any) -> Non
     assert len(security) == 2  # the compromised-account case (two mails) and the budget alert
     assert sum(c.action == "sts:GetCallerIdentity" for c in proxy.calls) == len(security)
     text = outcomes[CASE].summary.text  # type: ignore[union-attr]
-    assert "■ AWS アカウントの中で見つかったもの" in text
+    assert "■ AWS アカウントの中でわかったこと" in text
     assert "AWS アカウント 123456789012 の中を確認しました" in text
     assert "まだ分からないこと" not in text
     assert "設定（[aws] regions）で確認の対象から外しています" in text
