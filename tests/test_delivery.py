@@ -90,6 +90,8 @@ def test_phishing_is_always_summarised(smtp, tmp_path):
     assert "フィッシング" in smtp.inbox.messages[0]["Subject"]
     text = smtp.inbox.messages[0].get_body(("plain",)).get_content()
     assert "aws-account-verify.example/" not in text, "no link from a mail is ever copied into a summary"
+    assert "AWS から届いたことを確認しました" not in text
+    assert "Hello AWS Support" not in text, "a phish gets no reply draft"
 
 
 def test_below_threshold_sends_nothing(smtp, tmp_path):

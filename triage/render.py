@@ -109,7 +109,8 @@ def render_summary(
         "case": case,
         "kind_text": texts.kind(text_key, case.kind if case.kind in texts.kinds else "other"),
         "security": case.kind in SECURITY_KINDS,
-        "reply_needed": case.kind in REPLY_KINDS,
+        # A reply goes to an AWS support case: only when AWS itself wrote (not a scanner, not a phish).
+        "reply_needed": case.kind in REPLY_KINDS and any("aws-genuine" in m.classification.signals for m in case.mails),
         "labels": texts.labels,
         "links": texts.links,
         "account": account,
