@@ -28,19 +28,13 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from tests.aws_server import FAKE_ENV  # the same throw-away credentials the tests use
+
 ROOT = Path(__file__).resolve().parent.parent
 DELAY = 0.100
 ATTACK = {
     "us-east-1": 60, "us-east-2": 40, "us-west-2": 40, "eu-west-1": 30, "eu-central-1": 30,
     "ap-southeast-1": 30, "ap-south-1": 25, "sa-east-1": 20, "ca-central-1": 15, "eu-north-1": 10,
-}
-FAKE_ENV = {
-    "AWS_ACCESS_KEY_ID": "AKIAIOSFODNN7EXAMPLE",
-    "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "AWS_CONFIG_FILE": os.devnull,
-    "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-    "AWS_EC2_METADATA_DISABLED": "true",
 }
 
 
