@@ -116,7 +116,8 @@ def scan(ctx: Context, source: Source, state: State, reporter: Reporter) -> Scan
 
     delivered_all = True
     for case in group_cases(items, _earlier(state, items)):
-        totals.cases += 1
+        reported = case.kind != "other" or ctx.options.all_mail
+        totals.cases += reported
         try:
             outcome = _handle_case(ctx, case, state)
         except NotifyError as exc:
@@ -128,7 +129,7 @@ def scan(ctx: Context, source: Source, state: State, reporter: Reporter) -> Scan
         totals.sent += outcome.delivery == "sent"
         totals.printed += outcome.delivery == "printed"
         _record(state, case)
-        if case.kind != "other" or ctx.options.all_mail:
+        if reported:
             reporter.case(outcome)
 
     if delivered_all:
