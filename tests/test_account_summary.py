@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.aws_server import AwsProxy, aws_environment, json_reply
+from tests.scanning import Collected
 from triage import paths
 from triage.account import AccountNotChecked
 from triage.cli import Environment, main
@@ -21,28 +22,11 @@ INBOX = Path(__file__).resolve().parent.parent / "examples" / "inbox.mbox"
 CASE = "17100200301"  # the compromised-account case of the example inbox
 
 
-class Outcomes:
-    def __init__(self) -> None:
-        self.cases: list[CaseOutcome] = []
-
-    def message(self, item: Any, record: dict[str, object]) -> None:
-        pass
-
-    def skipped(self, where: str, reason: str) -> None:
-        pass
-
-    def case(self, outcome: CaseOutcome) -> None:
-        self.cases.append(outcome)
-
-    def progress(self, done: int) -> None:
-        pass
-
-
 def scan_example(config: Config, services: Services) -> dict[str, CaseOutcome]:
     options = ScanOptions(no_send=True, no_translate=True)
     ctx = load_context(config, paths.rules_dir(), paths.templates_dir(), options, services)
     source = open_source(str(INBOX), None, max_bytes=config.mail.max_bytes, rules_dir=paths.rules_dir(), env={})
-    outcomes = Outcomes()
+    outcomes = Collected()
     with open_state(":memory:") as state:
         scan(ctx, source, state, outcomes)
     return {o.case.case_id: o for o in outcomes.cases}

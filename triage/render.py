@@ -201,6 +201,11 @@ def yen(usd_amount: float, jpy_per_usd: float) -> str:
 _URL = re.compile(r"https://[^\s<>\"]+")
 
 
+def _linked(line: str) -> str:
+    """`line` escaped for HTML, with its console URLs (built by triage, never a mail's) made links."""
+    return _URL.sub(lambda m: f'<a href="{m.group(0)}">{m.group(0)}</a>', html.escape(line, quote=False))
+
+
 def text_to_html(text: str) -> str:
     """The text summary as simple HTML: ■ lines become headings, numbered lines a list, URLs links."""
     out: list[str] = []
@@ -210,14 +215,12 @@ def text_to_html(text: str) -> str:
         if in_list and not numbered:
             out.append("</ol>")
             in_list = False
-        escaped = _URL.sub(lambda m: f'<a href="{m.group(0)}">{m.group(0)}</a>', html.escape(line, quote=False))
+        escaped = _linked(line)
         if numbered:
             if not in_list:
                 out.append("<ol>")
                 in_list = True
-            item = _URL.sub(lambda m: f'<a href="{m.group(0)}">{m.group(0)}</a>',
-                            html.escape(numbered.group(2), quote=False))
-            out.append(f"<li>{item}</li>")
+            out.append(f"<li>{_linked(numbered.group(2))}</li>")
         elif line.startswith("■ "):
             out.append(f"<h2>{escaped[2:]}</h2>")
         elif line.strip():

@@ -164,14 +164,6 @@ class State:
                 (case_id, kind, severity, stamp, stamp),
             )
 
-    def open_cases(self, severities: tuple[str, ...]) -> list[tuple[str, str, str]]:
-        """(case_id, kind, severity) of every case at one of `severities`."""
-        marks = ",".join("?" * len(severities))
-        return self.db.execute(
-            f"SELECT case_id, kind, severity FROM cases WHERE severity IN ({marks}) ORDER BY first_seen",
-            severities,
-        ).fetchall()
-
     # --- summaries ---
 
     def summary_sent(self, case_id: str, digest: str, channel: str = "smtp") -> bool:
@@ -187,10 +179,6 @@ class State:
                 "VALUES (?, ?, ?, ?, ?, ?)",
                 (case_id, digest, channel, now(), subject, text),
             )
-
-    def last_summary_at(self, case_id: str) -> datetime | None:
-        row = self.db.execute("SELECT MAX(sent_at) FROM summaries WHERE case_id = ?", (case_id,)).fetchone()
-        return datetime.fromisoformat(row[0]) if row and row[0] else None
 
     def sent_summaries(self) -> list[SentSummary]:
         """The latest summary sent by SMTP for each case, with when anything was last sent for it."""

@@ -38,7 +38,6 @@ CALLS = (
     "iam:ListSAMLProviders",
 )
 
-ROOT_ROW = "<root_account>"
 # AWS managed policies that give, or let a principal give itself, every permission.
 ADMIN_POLICIES = frozenset({
     "AdministratorAccess", "IAMFullAccess", "AdministratorAccess-Amplify", "AdministratorAccess-AWSElasticBeanstalk",
