@@ -27,7 +27,6 @@ from triage.state import SentSummary
 REPLY_KINDS = frozenset({"compromised-account", "exposed-credentials", "abuse-report"})
 
 JST = timezone(timedelta(hours=9), "JST")
-_WEEKDAYS = "月火水木金土日"
 
 
 @dataclass(frozen=True)
@@ -36,6 +35,42 @@ class KindText:
     what: str
     steps: tuple[str, ...] = ()
     note: str = ""
+
+
+@dataclass(frozen=True)
+class Formats:
+    """How dates and money are written, from texts.toml's [formats]: the templates' jst/usd/yen filters."""
+
+    weekdays: str
+    morning: str
+    afternoon: str
+    date: str
+    unknown_date: str
+    usd_amount: str
+    yen_amount: str
+    yen_man: str
+    yen_oku: str
+
+    def jst(self, value: datetime | None) -> str:
+        """2026年3月5日（木）午後3時10分（日本時間）: AWS writes UTC, the reader lives in Japan time."""
+        if value is None:
+            return self.unknown_date
+        t = value.astimezone(JST)
+        return self.date.format(year=t.year, month=t.month, day=t.day, weekday=self.weekdays[t.weekday()],
+                                half=self.morning if t.hour < 12 else self.afternoon, hour=t.hour % 12,
+                                minute=t.minute)
+
+    def usd(self, value: float) -> str:
+        return self.usd_amount.format(amount=f"{value:,.2f}" if value < 100 else f"{round(value):,}")
+
+    def yen(self, usd_amount: float, jpy_per_usd: float) -> str:
+        """約1,890万円 / 約4,500円: large sums in 万 and 億, as Japanese readers count them."""
+        amount = usd_amount * jpy_per_usd
+        if amount >= 100_000_000:
+            return self.yen_oku.format(amount=f"{amount / 100_000_000:,.1f}")
+        if amount >= 100_000:
+            return self.yen_man.format(amount=f"{round(amount / 10_000):,}")
+        return self.yen_amount.format(amount=f"{round(amount):,}")
 
 
 @dataclass(frozen=True)
@@ -89,7 +124,15 @@ def load_texts(templates_dir: Path) -> Texts:
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
     )
-    env.filters.update(jst=jst, yen=yen, usd=usd)
+    try:
+        f = data["formats"]
+        formats = Formats(weekdays=f["weekdays"], morning=f["morning"], afternoon=f["afternoon"], date=f["date"],
+                          unknown_date=f["unknown_date"], usd_amount=f["usd"], yen_amount=f["yen"],
+                          yen_man=f["yen_man"], yen_oku=f["yen_oku"])
+    except (KeyError, TypeError) as exc:
+        raise RulesError(f"{path}: [formats] needs weekdays, morning, afternoon, date, unknown_date, usd, yen, "
+                         f"yen_man and yen_oku ({exc})") from None
+    env.filters.update(jst=formats.jst, yen=formats.yen, usd=formats.usd)
     return Texts(kinds=kinds, labels=data.get("labels", {}), links=data.get("links", {}), env=env)
 
 
@@ -169,33 +212,6 @@ def render_reminder(sent: SentSummary, texts: Texts) -> Summary:
         html=texts.env.get_template("summary.html.j2").render(context),
         reply="",
     )
-
-
-# --- filters: how Japanese readers expect dates and money -------------------------------------
-
-
-def jst(value: datetime | None) -> str:
-    """2026年3月5日（木）午後3時10分（日本時間）. AWS writes UTC; the reader lives in Japan time."""
-    if value is None:
-        return "日時不明"
-    t = value.astimezone(JST)
-    half = "午前" if t.hour < 12 else "午後"
-    hour = t.hour % 12
-    return f"{t.year}年{t.month}月{t.day}日（{_WEEKDAYS[t.weekday()]}）{half}{hour}時{t.minute:02d}分（日本時間）"
-
-
-def usd(value: float) -> str:
-    return f"{value:,.2f}ドル" if value < 100 else f"{round(value):,}ドル"
-
-
-def yen(usd_amount: float, jpy_per_usd: float) -> str:
-    """約1,890万円 / 約4,500円: large sums in 万 as Japanese readers count them."""
-    amount = usd_amount * jpy_per_usd
-    if amount >= 100_000_000:
-        return f"約{amount / 100_000_000:,.1f}億円"
-    if amount >= 100_000:
-        return f"約{round(amount / 10_000):,}万円"
-    return f"約{round(amount):,}円"
 
 
 _URL = re.compile(r"https://[^\s<>\"]+")
