@@ -486,3 +486,12 @@ def _render(account: object) -> str:
     from tests.test_account_summary import render_case_summary
 
     return render_case_summary(account)
+
+
+def test_the_report_uses_only_codes_the_summary_can_say(attacked: Attacked) -> None:
+    from triage.account.records import GAP_KINDS, RESOURCE_TYPES
+    from triage.account.suspicion import REASONS
+
+    assert {r.resource_type for r in attacked.report.resources} <= set(RESOURCE_TYPES)
+    assert {reason for r in attacked.report.resources for reason in r.reasons} <= set(REASONS)
+    assert {g.kind for g in attacked.report.gaps} <= set(GAP_KINDS)

@@ -158,3 +158,10 @@ def test_the_key_the_mail_names_as_exposed_is_not_used(small_account: Any) -> No
     with aws_environment(small_account.url), pytest.raises(AwsCheckError, match="names it as exposed"):
         check_account(AwsSettings(regions=("eu-west-2",)), BillingSettings(),
                       named_ids={os.environ["AWS_ACCESS_KEY_ID"]})
+
+
+def test_gap_kinds_are_ones_the_summary_can_say(denied_and_throttled: tuple[AccountReport, AwsProxy]) -> None:
+    from triage.account.records import GAP_KINDS
+
+    report, _ = denied_and_throttled
+    assert {"access-denied", "throttled"} <= {g.kind for g in report.gaps} <= set(GAP_KINDS)
