@@ -17,7 +17,6 @@ from triage.classify import Classification, RuleSet, classify, load_rules
 from triage.config import DEFAULT_TRUSTED_AUTHSERV_IDS
 from triage.mail import Origin, RawMail
 from triage.parse import parse_mail
-from triage.severity import KINDS
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "tests" / "corpus"
@@ -68,7 +67,7 @@ def table(results: list[Verdict]) -> str:
     found = Counter(v.kind for v in results)
     right = Counter(v.kind for v in results if v.kind == v.label["kind"])
     lines = ["| kind | mails | found | correct | precision | recall |", "| --- | ---: | ---: | ---: | ---: | ---: |"]
-    for kind in KINDS:
+    for kind in load_rules(RULES).kinds:
         p = f"{right[kind] / found[kind]:.0%}" if found[kind] else "-"
         r = f"{right[kind] / expected[kind]:.0%}" if expected[kind] else "-"
         lines.append(f"| {kind} | {expected[kind]} | {found[kind]} | {right[kind]} | {p} | {r} |")

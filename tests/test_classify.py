@@ -1,6 +1,7 @@
 """The rule engine: rules are data, validated at load; a user's file adds and overrides; the chosen rule is
 the one of highest priority, then severity, then order; signals feed rules; settings change verdicts."""
 
+import shutil
 import tomllib
 from pathlib import Path
 
@@ -30,6 +31,12 @@ def write(tmp_path: Path, text: str, name: str = "mine.toml") -> Path:
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def own_rules_dir(tmp_path: Path) -> Path:
+    """A rules folder of the test's own, with the shipped kinds table (every rules folder needs one)."""
+    shutil.copy(RULES / "kinds.toml", tmp_path / "kinds.toml")
+    return tmp_path
 
 
 # --- the shipped rules ---------------------------------------------------------------------------
@@ -62,7 +69,7 @@ def test_files_without_classification_keys_are_skipped(tmp_path):
     # relevance.toml (and the other stages' data) live in rules/ too.
     write(tmp_path, 'search = ["aws"]\nwords = ["aws"]\n', "relevance.toml")
     write(tmp_path, '[[rule]]\nname = "x"\nkind = "marketing"\nsubject = ["x"]\n', "rules.toml")
-    assert [r.name for r in load_rules(tmp_path).rules] == ["x"]
+    assert [r.name for r in load_rules(own_rules_dir(tmp_path)).rules] == ["x"]
 
 
 # --- user rules ----------------------------------------------------------------------------------
@@ -155,7 +162,7 @@ def test_priority_beats_severity(shipped):
 def test_earlier_rule_wins_a_tie(tmp_path):
     write(tmp_path, '[[rule]]\nname = "first"\nkind = "marketing"\nsubject = ["x"]\n'
                     '[[rule]]\nname = "second"\nkind = "other"\nsubject = ["x"]\n', "r.toml")
-    result = classify(mail("x"), PASS, load_rules(tmp_path))
+    result = classify(mail("x"), PASS, load_rules(own_rules_dir(tmp_path)))
     assert result.matched == ("first", "second")
 
 

@@ -13,12 +13,15 @@ import pytest
 
 from tests import mails
 from tests.dovecot import ImapUser
+from triage import paths
+from triage.classify import load_rules
 from triage.config import Config, ImapSettings, NotifySettings, SmtpSettings
 from triage.daemon import Timing, reminder_due, run_daemon
 from triage.errors import ConfigError
 from triage.pipeline import ScanOptions
 from triage.state import SentSummary
 
+KINDS = load_rules(paths.rules_dir()).kinds
 FAST = Timing(idle_seconds=20, poll_seconds=120, check_seconds=0.5, backoff_first=0.2, backoff_max=1.0)
 
 
@@ -122,7 +125,7 @@ def _sent(severity: str, last_sent: datetime, last_mail: datetime) -> SentSummar
 
 def test_reminder_schedule():
     now = datetime(2026, 11, 20, tzinfo=UTC)
-    assert reminder_due(_sent("critical", now - timedelta(hours=13), now - timedelta(days=1)), now, 12)
-    assert not reminder_due(_sent("critical", now - timedelta(hours=11), now - timedelta(days=1)), now, 12)
-    assert not reminder_due(_sent("high", now - timedelta(hours=13), now - timedelta(days=1)), now, 12)
-    assert not reminder_due(_sent("critical", now - timedelta(hours=13), now - timedelta(days=8)), now, 12)
+    assert reminder_due(_sent("critical", now - timedelta(hours=13), now - timedelta(days=1)), now, 12, KINDS)
+    assert not reminder_due(_sent("critical", now - timedelta(hours=11), now - timedelta(days=1)), now, 12, KINDS)
+    assert not reminder_due(_sent("high", now - timedelta(hours=13), now - timedelta(days=1)), now, 12, KINDS)
+    assert not reminder_due(_sent("critical", now - timedelta(hours=13), now - timedelta(days=8)), now, 12, KINDS)

@@ -28,6 +28,7 @@ from triage import paths
 from triage.cases import ClassifiedMail
 from triage.config import Config
 from triage.errors import ConfigError, ExitStatus, ImapLoginError, NotifyError, SourceError
+from triage.kinds import Kinds
 from triage.pipeline import CaseOutcome, Context, ScanOptions, load_context, scan
 from triage.relevance import load_narrowing
 from triage.render import render_reminder
@@ -37,7 +38,6 @@ from triage.state import SentSummary, State, open_state
 log = logging.getLogger(__name__)
 
 REMIND_FOR_DAYS = 7  # reminders stop a week after the newest mail of a case
-REMINDED_SEVERITIES = ("critical",)
 
 
 @dataclass(frozen=True)
@@ -142,7 +142,7 @@ class Daemon:
         if every <= 0 or send is None:
             return
         for sent in self.state.sent_summaries():
-            if not reminder_due(sent, now, every):
+            if not reminder_due(sent, now, every, ctx.rules.kinds):
                 continue
             reminder = render_reminder(sent, ctx.texts)
             try:
@@ -202,9 +202,12 @@ class Daemon:
             self.watcher = None
 
 
-def reminder_due(sent: SentSummary, now: datetime, every_hours: float) -> bool:
-    """A critical case is reminded every `every_hours` until a week after its newest mail."""
-    if sent.severity not in REMINDED_SEVERITIES:
+def reminder_due(sent: SentSummary, now: datetime, every_hours: float, kinds: Kinds) -> bool:
+    """A critical case of a `reminded` kind (rules/kinds.toml) is reminded every `every_hours` until a week
+    after its newest mail. A rule that makes a kind's mail less than critical (a declined card is high, not
+    a suspension yet) makes it less pressing too; a kind the table no longer holds is not reminded."""
+    kind = kinds.get(sent.kind)
+    if kind is None or not kind.reminded or sent.severity != "critical":
         return False
     if now - sent.last_sent_at < timedelta(hours=every_hours):
         return False

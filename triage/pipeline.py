@@ -26,7 +26,7 @@ from triage.mail import Mail
 from triage.output import message_record
 from triage.parse import MalformedMail, parse_mail
 from triage.render import Summary, Texts, load_texts, render_summary
-from triage.severity import SECURITY_KINDS, at_least
+from triage.severity import at_least
 from triage.sources import Batch, Source
 from triage.state import Mailbox, SeenMessage, State
 
@@ -115,7 +115,7 @@ def scan(ctx: Context, source: Source, state: State, reporter: Reporter) -> Scan
         interrupted = exc  # what was read before the source failed is still handled and kept
 
     delivered_all = True
-    for case in group_cases(items, _earlier(state, items)):
+    for case in group_cases(items, ctx.rules.kinds, _earlier(state, items)):
         reported = case.kind != "other" or ctx.options.all_mail
         totals.cases += reported
         try:
@@ -211,7 +211,7 @@ def _handle_case(ctx: Context, case: Case, state: State) -> CaseOutcome:
         return CaseOutcome(case, "skipped", reason="this summary was sent before")
 
     account = None
-    if case.kind in SECURITY_KINDS and not (opts.no_aws or opts.offline) and ctx.services.check_account:
+    if case.meaning.check_account and not (opts.no_aws or opts.offline) and ctx.services.check_account:
         account = ctx.services.check_account(case)
     translation = None
     if not (opts.no_translate or opts.offline) and ctx.services.translate:

@@ -20,11 +20,7 @@ import markupsafe
 from triage.cases import Case
 from triage.config import Config
 from triage.errors import RulesError
-from triage.severity import SECURITY_KINDS
 from triage.state import SentSummary
-
-# Kinds whose summary carries an English reply for the support case: AWS asks the owner to confirm.
-REPLY_KINDS = frozenset({"compromised-account", "exposed-credentials", "abuse-report"})
 
 JST = timezone(timedelta(hours=9), "JST")
 
@@ -147,13 +143,14 @@ def render_summary(
 ) -> Summary:
     # The texts of the mail that gave the case its kind (a rule may name texts more precise than the kind's).
     deciding = [m for m in case.mails if m.kind == case.kind]
-    text_key = deciding[-1].classification.text if deciding else case.kind
+    kind = case.meaning  # what the kind implies: rules/kinds.toml
+    text_key = deciding[-1].classification.text if deciding else kind.text
     context: dict[str, Any] = {
         "case": case,
-        "kind_text": texts.kind(text_key, case.kind if case.kind in texts.kinds else "other"),
-        "security": case.kind in SECURITY_KINDS,
+        "kind_text": texts.kind(text_key, kind.text if kind.text in texts.kinds else "other"),
+        "security": kind.security,
         # A reply goes to an AWS support case: only when AWS itself wrote (not a scanner, not a phish).
-        "reply_needed": case.kind in REPLY_KINDS and any("aws-genuine" in m.classification.signals for m in case.mails),
+        "reply_needed": kind.reply and any("aws-genuine" in m.classification.signals for m in case.mails),
         "labels": texts.labels,
         "links": texts.links,
         "account": account,
