@@ -31,7 +31,7 @@ from typing import Any
 from triage.authenticate import VERDICTS, Authenticity
 from triage.entities import Entities, find_entities
 from triage.errors import RulesError
-from triage.kinds import FALLBACK, KINDS_FILE, Kind, Kinds, override_kinds, parse_kinds
+from triage.kinds import FALLBACK, KINDS_FILE, TEXT_KEY, Kind, Kinds, override_kinds, parse_kinds
 from triage.mail import Mail
 from triage.severity import SEVERITIES, rank
 from triage.signals import SIGNALS, Lexicon, Signals, compute_signals
@@ -46,7 +46,6 @@ _FILE_KEYS = {"aws_domains", "rule", "lexicon", "kind"}
 _LEXICON_LISTS = {"brands", "glue_words", "freemail_domains", "dangerous_extensions", "document_extensions",
                   "sns_senders", "sns_default_names", "newsletter_headers"}
 _LEXICON_PATTERNS = {"claim_names", "claim_text", "claim_html", "account_threats", "sns_footer", "forward_markers"}
-_TEXT_KEY = re.compile(r"[a-z0-9][a-z0-9-]*")
 
 
 @dataclass(frozen=True)
@@ -273,7 +272,7 @@ def _rule(entry: object, where: str, source: str, kinds: Kinds) -> Rule:
     if severity not in SEVERITIES:
         raise RulesError(f"{where}: severity {severity!r} is not one of {', '.join(SEVERITIES)}")
     text = entry.get("text", kinds[kind].text)
-    if not isinstance(text, str) or not _TEXT_KEY.fullmatch(text):
+    if not isinstance(text, str) or not TEXT_KEY.fullmatch(text):
         raise RulesError(f"{where}: text must be a key like \"compromised-account\" (lower-case, digits, -)")
     patterns: dict[str, tuple[re.Pattern[str], ...]] = {}
     exclude: dict[str, tuple[re.Pattern[str], ...]] = {}

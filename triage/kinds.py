@@ -23,7 +23,7 @@ KINDS_FILE = "kinds.toml"
 FALLBACK = "other"  # the kind of mail no rule matches
 _FLAGS = ("security", "check_account", "translated", "reply", "joins_case", "reminded")
 _FIELDS = ("severity", *_FLAGS, "text")
-_KEY = re.compile(r"[a-z0-9][a-z0-9-]*")
+TEXT_KEY = re.compile(r"[a-z0-9][a-z0-9-]*")  # a kind's name, or a key of texts.toml
 
 
 @dataclass(frozen=True)
@@ -93,7 +93,7 @@ def override_kinds(kinds: Kinds, tables: object, where: str) -> Kinds:
 
 def _kind(name: str, entry: object, where: str, base: Kind | None) -> Kind:
     where = f"{where}: [kind.{name}]"
-    if not _KEY.fullmatch(name):
+    if not TEXT_KEY.fullmatch(name):
         raise RulesError(f"{where}: a kind's name is lower-case letters, digits and -")
     if not isinstance(entry, dict):
         raise RulesError(f"{where} must be a table")
@@ -111,7 +111,7 @@ def _kind(name: str, entry: object, where: str, base: Kind | None) -> Kind:
         if flag in entry and not isinstance(entry[flag], bool):
             raise RulesError(f"{where}: {flag} must be true or false")
     text = entry.get("text", base.text if base else None)
-    if not isinstance(text, str) or not _KEY.fullmatch(text):
+    if not isinstance(text, str) or not TEXT_KEY.fullmatch(text):
         raise RulesError(f"{where}: text must be a key like \"compromised-account\" (lower-case, digits, -)")
     values = {f: entry[f] for f in _FLAGS if f in entry}
     kind = replace(base, severity=severity, text=text, **values) if base else Kind(
