@@ -12,8 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from triage.account.collectors._util import as_utc
 from triage.account.records import GLOBAL, Resource
+from triage.account.tags_and_times import as_utc
 
 WINDOW_BEFORE_ALERT = timedelta(days=7)
 
@@ -30,7 +30,6 @@ MINING_NAMES = re.compile(
     r"lolminer|phoenixminer|nbminer|gminer|t-rex",
     re.I,
 )
-_TYPED = frozenset({"instance", "spot-request", "sagemaker-notebook"})
 
 REASONS = (
     "named-in-aws-mail",
@@ -79,7 +78,8 @@ def reasons_for(r: Resource, s: Suspicion) -> tuple[str, ...]:
         reasons.append("recent-access-key" if r.resource_type == "access-key" else "created-in-incident-window")
     if r.region != GLOBAL and s.home_regions and r.region not in s.home_regions:
         reasons.append("region-not-used-by-owner")
-    if r.resource_type in _TYPED and is_mining_type(str(r.detail.get("instance_type", ""))):
+    # Any collector may say what a resource runs on (instance types, comma-separated) or that it has a GPU.
+    if r.detail.get("gpu") or is_mining_type(str(r.detail.get("instance_type", ""))):
         reasons.append("mining-instance-type")
     if any(MINING_NAMES.search(n) for n in names):
         reasons.append("mining-name")
