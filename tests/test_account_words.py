@@ -31,3 +31,12 @@ def test_every_suspicion_reason_has_words():
 
 def test_every_gap_kind_has_words():
     assert set(GAP_KINDS) - set(WORDS.gap_names) == set()  # type: ignore[attr-defined]
+
+
+def test_each_resource_type_is_declared_once_with_its_place_and_console_page():
+    kinds = [k for c in COLLECTORS for k in c.kinds]
+    assert len({k.code for k in kinds}) == len(kinds) and len({k.rank for k in kinds}) == len(kinds)
+    for k in kinds:
+        url = k.console.format(r="eu-west-3")
+        assert url.startswith("https://") and "{" not in url, k.code
+        assert "region=" not in url or "region=eu-west-3" in url, k.code

@@ -95,3 +95,9 @@ def paginate(scope: Scope, service: str, operation: str, **params: Any) -> Itera
     for page in client.get_paginator(method).paginate(**params):
         yield page
         scope.check_time()
+
+
+def batches(items: Sequence[str], size: int = 100) -> Iterator[list[str]]:
+    """`items` in lists of at most `size`: the Describe/BatchGet calls that take many names take 100."""
+    for start in range(0, len(items), size):
+        yield list(items[start:start + size])

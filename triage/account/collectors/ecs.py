@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from triage.account.collecting import Collector, Kind, Listing, paginate
+from triage.account.collecting import Collector, Kind, Listing, batches, paginate
 from triage.account.records import Resource
 from triage.account.sweep import Scope
 
@@ -14,14 +14,12 @@ if TYPE_CHECKING:
 
 SERVICE = "ecs"
 _SHOWN_SERVICES = 20
-_DESCRIBED_AT_ONCE = 100  # DescribeClusters takes at most 100 clusters
 
 
 def _clusters(page: Mapping[str, Any], scope: Scope) -> Iterator[Resource]:
     client: ECSClient = scope.client(SERVICE)
-    arns: list[str] = list(page.get("clusterArns", []))
-    for start in range(0, len(arns), _DESCRIBED_AT_ONCE):
-        for c in client.describe_clusters(clusters=arns[start:start + _DESCRIBED_AT_ONCE]).get("clusters", []):
+    for arns in batches(page.get("clusterArns", [])):
+        for c in client.describe_clusters(clusters=arns).get("clusters", []):
             services = [arn.rsplit("/", 1)[-1]
                         for listed in paginate(scope, SERVICE, "ListServices", cluster=c["clusterArn"])
                         for arn in listed.get("serviceArns", [])]
