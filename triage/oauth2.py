@@ -137,7 +137,7 @@ def login(authenticate: Authenticate, refused: type[Exception] | tuple[type[Exce
         except refused:
             if attempt == LOGIN_ATTEMPTS:
                 raise
-            log.info("%s:%d refused the OAuth2 token for %s; running %s again for a fresh one",
+            log.info("the server %s:%d refused the OAuth2 token for %s; running %s again for a fresh one",
                      host, port, user, command.setting)
 
 
