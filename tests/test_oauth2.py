@@ -95,9 +95,9 @@ def tool(tmp_path: Path) -> TokenTool:
     return TokenTool(folder)
 
 
-def imap_source(user: ImapUser, command: str) -> ImapSource:
-    settings = ImapSettings(host="127.0.0.1", port=user.server.port, user=user.name, tls="none",
-                            oauth2_token_command=command)
+def imap_source(user: ImapUser, command: str, *, tls: str = "none") -> ImapSource:
+    settings = ImapSettings(host="127.0.0.1", port=user.server.tls_port if tls == "ssl" else user.server.port,
+                            user=user.name, tls=tls, oauth2_token_command=command)
     return ImapSource(settings, narrowing=load_narrowing(paths.rules_dir()), max_bytes=1_000_000, env={})
 
 
@@ -233,6 +233,17 @@ def test_scan_logs_in_with_a_token_by_oauthbearer(user, tokens, tool):
     assert got.message_ids == ["<case-17100200301-1@support.amazon.com>"]
     assert oauth2_logins(user.server, user.name) == ["OAUTHBEARER"], "Dovecot offers it, so it is chosen"
     assert tool.runs == 1
+
+
+@pytest.mark.parametrize("tls", ["ssl", "starttls"])
+def test_scan_logs_in_with_a_token_over_tls(user, tokens, tool, monkeypatch, tls):
+    monkeypatch.setenv("SSL_CERT_FILE", str(user.server.ca_file))
+    append(user, mails.budget_alert())
+    tool.hand_out(tokens.issue(user.name))
+    with open_state(":memory:") as state:
+        got, _ = run(imap_source(user, tool.command, tls=tls), state)
+    assert got.message_ids == ["<budget-1@budgets.amazonaws.com>"]
+    assert oauth2_logins(user.server, user.name) == ["OAUTHBEARER"]
 
 
 def test_scan_uses_xoauth2_where_it_is_the_only_oauth2_login(xoauth2_dovecot, tokens, tool):
