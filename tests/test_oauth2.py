@@ -9,9 +9,8 @@ import logging
 import shlex
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +18,7 @@ import pytest
 
 from tests import dovecot as dovecot_server
 from tests import mails, smtp_oauth2, token_server
+from tests.daemons import OFFLINE, DaemonThreads, wait_until
 from tests.dovecot import Dovecot, ImapUser
 from tests.scanning import run
 from tests.smtp import SmtpServer
@@ -26,17 +26,13 @@ from tests.token_server import TokenServer
 from triage import oauth2, paths
 from triage.cli import Environment, main
 from triage.config import Config, ImapSettings, NotifySettings, SmtpSettings, parse_config
-from triage.daemon import OAUTH2_REFUSALS, Timing, run_daemon
+from triage.daemon import OAUTH2_REFUSALS
 from triage.errors import ConfigError, ImapLoginError, NotifyError, TokenCommandError
 from triage.notify import smtp_sender
-from triage.pipeline import ScanOptions, Services
+from triage.pipeline import Services
 from triage.relevance import load_narrowing
 from triage.sources.imap import ImapSource
 from triage.state import open_state
-
-OFFLINE = ScanOptions(no_aws=True, no_translate=True)
-FAST = Timing(idle_seconds=20, poll_seconds=120, check_seconds=0.5, backoff_first=0.2, backoff_max=1.0)
-
 
 # --- servers and the token tool -----------------------------------------------------------------
 
@@ -392,39 +388,11 @@ def test_a_missing_smtp_token_program_fails_before_any_mail_is_read(oauth_smtp):
 # --- the daemon ------------------------------------------------------------------------------------
 
 
-def wait_until(condition: Callable[[], bool], seconds: float = 20) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return condition()
-
-
 @pytest.fixture
-def daemon(tmp_path) -> Iterator[Callable[[Config], threading.Thread]]:
-    stop = threading.Event()
-    threads: list[threading.Thread] = []
-    errors: list[BaseException] = []
-
-    def start(config: Config) -> threading.Thread:
-        def target() -> None:
-            try:
-                run_daemon(config, OFFLINE, str(tmp_path / "state.sqlite3"), {}, stop=stop, timing=FAST)
-            except BaseException as exc:
-                errors.append(exc)
-
-        thread = threading.Thread(target=target, daemon=True)
-        thread.start()
-        threads.append(thread)
-        return thread
-
-    start.errors = errors  # type: ignore[attr-defined]
-    yield start
-    stop.set()
-    for thread in threads:
-        thread.join(timeout=15)
-        assert not thread.is_alive(), "the daemon must stop when asked"
+def daemons(tmp_path) -> Iterator[DaemonThreads]:
+    threads = DaemonThreads(tmp_path / "state.sqlite3", {})
+    yield threads
+    threads.stop_all()
 
 
 def daemon_config(user: ImapUser, smtp: SmtpServer, command: str) -> Config:
@@ -432,11 +400,11 @@ def daemon_config(user: ImapUser, smtp: SmtpServer, command: str) -> Config:
                   notify=NotifySettings(to=("owner@example.jp",), remind_every_hours=0))
 
 
-def test_the_daemon_logs_in_again_with_a_fresh_token_after_a_drop(daemon, user, tokens, tool, oauth_smtp, caplog):
+def test_the_daemon_logs_in_again_with_a_fresh_token_after_a_drop(daemons, user, tokens, tool, oauth_smtp, caplog):
     caplog.set_level(logging.DEBUG)
     first = tokens.issue(user.name)
     tool.hand_out(first)
-    daemon(daemon_config(user, oauth_smtp, tool.command))
+    daemons.start(daemon_config(user, oauth_smtp, tool.command))
     assert wait_until(lambda: tool.runs >= 2), "one login for the scan, one for the IDLE watcher"
     time.sleep(1.0)  # the daemon now waits in IDLE
     # An hour later: the first token has expired, and the tool now hands out a new one.
@@ -447,25 +415,24 @@ def test_the_daemon_logs_in_again_with_a_fresh_token_after_a_drop(daemon, user, 
     subprocess.run(["doveadm", "-c", str(user.server.root / "dovecot.conf"), "kick", user.name],
                    check=True, capture_output=True)
     append(user, mails.compromise_notice(1))
-    assert wait_until(lambda: len(oauth_smtp.inbox.messages) == 1), daemon.errors  # type: ignore[attr-defined]
+    assert wait_until(lambda: len(oauth_smtp.inbox.messages) == 1, seconds=20), daemons.errors
     assert tool.runs > runs_before, "each login ran the command again"
     assert fresh in tokens.asked
-    assert not daemon.errors  # type: ignore[attr-defined]
+    assert not daemons.errors
     for token in (first, fresh):
         for form in secret_forms(token, user.name):
             assert form not in caplog.text
 
 
-def test_a_token_that_keeps_being_refused_ends_the_daemon_with_exit_2(daemon, user, tokens, tool, oauth_smtp,
+def test_a_token_that_keeps_being_refused_ends_the_daemon_with_exit_2(daemons, user, tokens, tool, oauth_smtp,
                                                                       caplog):
     revoked = tokens.issue(user.name)
     tokens.revoke(revoked)
     tool.hand_out(revoked)
-    thread = daemon(daemon_config(user, oauth_smtp, tool.command))
+    thread = daemons.start(daemon_config(user, oauth_smtp, tool.command))
     thread.join(timeout=30)
     assert not thread.is_alive(), "a token refused again and again must end the daemon"
-    [error] = daemon.errors  # type: ignore[attr-defined]
-    daemon.errors.clear()  # type: ignore[attr-defined]
+    [error] = daemons.errors
     assert isinstance(error, ImapLoginError) and error.exit_status == 2
     assert "refused the OAuth2 token" in str(error)
     assert tool.runs == OAUTH2_REFUSALS * oauth2.LOGIN_ATTEMPTS, "each try ran the command for a fresh token"
