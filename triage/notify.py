@@ -41,7 +41,7 @@ def smtp_sender(settings: SmtpSettings, to: tuple[str, ...], env: Mapping[str, s
         raise ConfigError("[smtp] is configured but [notify] to is empty; add the owner's address")
     password = None
     if settings.oauth2_token_command:
-        token_command(settings).check()
+        _token_command(settings).check()
     elif settings.user:
         name = settings.password_env or ""
         password = env.get(name)
@@ -78,7 +78,7 @@ def smtp_sender(settings: SmtpSettings, to: tuple[str, ...], env: Mapping[str, s
     return send
 
 
-def token_command(settings: SmtpSettings) -> oauth2.TokenCommand:
+def _token_command(settings: SmtpSettings) -> oauth2.TokenCommand:
     return oauth2.TokenCommand(settings.oauth2_token_command or "", "smtp")
 
 
@@ -94,7 +94,7 @@ def _oauth2_login(smtp: smtplib.SMTP, settings: SmtpSettings) -> None:
     def authenticate(mech: str, exchange: oauth2.SaslExchange) -> None:
         smtp.auth(mech, exchange)
 
-    oauth2.login(authenticate, smtplib.SMTPAuthenticationError, command=token_command(settings),
+    oauth2.login(authenticate, smtplib.SMTPAuthenticationError, command=_token_command(settings),
                  mechanism=mechanism, user=settings.user or "", host=settings.host, port=settings.port)
 
 
