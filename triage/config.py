@@ -60,6 +60,7 @@ class SmtpSettings:
     user: str | None = None
     password_env: str | None = None
     tls: str = "ssl"
+    oauth2_token_command: str | None = None
 
 
 @dataclass(frozen=True)
@@ -169,6 +170,7 @@ def _imap(s: _Section) -> ImapSettings:
     if "password_env" not in s.data and "oauth2_token_command" not in s.data:
         raise ConfigError(f"[imap] needs password_env (the name of a variable holding the password) "
                           f"or oauth2_token_command in {s.where}")
+    _one_way_to_log_in(s)
     return ImapSettings(
         host=host,
         port=s.integer("port", 993 if tls == "ssl" else 143),
@@ -181,10 +183,14 @@ def _imap(s: _Section) -> ImapSettings:
 
 
 def _smtp(s: _Section) -> SmtpSettings:
-    s.known("host", "port", "user", "password_env", "tls", "from")
+    s.known("host", "port", "user", "password_env", "tls", "from", "oauth2_token_command")
     host = s.string("host", required=True)
     tls = s.choice("tls", TLS_MODES, "ssl")
     _check_plain_tls(tls, host, "smtp", s.where)
+    _one_way_to_log_in(s)
+    if s.optional_string("oauth2_token_command") and not s.optional_string("user"):
+        raise ConfigError(f"[smtp] oauth2_token_command needs [smtp] user (the account the token is for) "
+                          f"in {s.where}")
     return SmtpSettings(
         host=host,
         sender=s.string("from", required=True),
@@ -192,7 +198,14 @@ def _smtp(s: _Section) -> SmtpSettings:
         user=s.optional_string("user"),
         password_env=s.optional_string("password_env"),
         tls=tls,
+        oauth2_token_command=s.optional_string("oauth2_token_command"),
     )
+
+
+def _one_way_to_log_in(s: _Section) -> None:
+    if s.optional_string("password_env") and s.optional_string("oauth2_token_command"):
+        raise ConfigError(f"[{s.name}] has both password_env and oauth2_token_command in {s.where}; "
+                          f"keep the one the server accepts")
 
 
 def _mail(s: _Section) -> MailSettings:
