@@ -86,6 +86,7 @@ class Classification:
     matched: tuple[str, ...] = ()  # every rule that matched, the chosen one first
     signals: tuple[str, ...] = ()  # names of the signals that held
     evidence: tuple[str, ...] = ()  # why each signal held, one line each
+    topic_account: str = ""  # the account of the SNS topic that relayed the mail, when known
 
 
 def load_rules(rules_dir: Path, extra: tuple[Path, ...] = ()) -> RuleSet:
@@ -157,13 +158,15 @@ def classify(
     from_aws = rules.is_aws_address(mail.sender.address)
     matched = [r for r in rules.rules if _matches(r, fields, from_aws, signals, authenticity)]
     names = tuple(sorted(signals.names, key=list(SIGNALS).index))
+    topic_account = signals.sns_topic.split(":")[4] if signals.sns_topic.count(":") >= 5 else ""
     if not matched:
-        return Classification("other", KINDS["other"], "no-rule", "other", entities, (), names, signals.evidence)
+        return Classification("other", KINDS["other"], "no-rule", "other", entities, (), names, signals.evidence,
+                              topic_account)
     order = {id(r): i for i, r in enumerate(matched)}
     best = max(matched, key=lambda r: (r.priority, rank(r.severity), -order[id(r)]))
     ranked = sorted(matched, key=lambda r: (-r.priority, -rank(r.severity), order[id(r)]))
     return Classification(best.kind, best.severity, best.name, best.text, entities,
-                          tuple(r.name for r in ranked), names, signals.evidence)
+                          tuple(r.name for r in ranked), names, signals.evidence, topic_account)
 
 
 def _fields(mail: Mail, signals: Signals) -> dict[str, str]:

@@ -74,7 +74,7 @@ class Lexicon:
 class Signals:
     names: frozenset[str] = frozenset()
     evidence: tuple[str, ...] = ()  # one line per signal: why it is set
-    sns_topic: str = ""  # ARN of the delivering topic, when SNS relayed the mail
+    sns_topic: str = ""  # ARN of the delivering topic (or of the confirmed one), when SNS relayed the mail
     content: str = field(default="", repr=False)  # the words to classify (an SNS mail without its footer)
 
 
