@@ -132,3 +132,14 @@ def test_scan_json_lines_carry_the_contract_fields(tmp_path):
 def test_labels_file_is_valid_toml_with_settings():
     data = tomllib.loads((CORPUS / "labels.toml").read_text(encoding="utf-8"))
     assert data["settings"]["account_ids"]
+
+
+def test_every_class_of_issue_13_has_mails_of_its_own_from_several_senders():
+    by_class: dict[int, list[str]] = {}
+    for name, label in LABELS.items():
+        if label.get("class"):
+            by_class.setdefault(int(label["class"]), []).append(name)
+    assert sorted(by_class) == [1, 2, 3, 4, 5, 6]
+    for number, names in by_class.items():
+        senders = {str(parse_mail(RawMail((CORPUS / n).read_bytes(), Origin("eml", n))).sender) for n in names}
+        assert len(names) >= 5 and len(senders) >= 3, (number, names)

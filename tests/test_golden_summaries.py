@@ -30,6 +30,10 @@ CASES = [
     "early-limit-increase-case.eml",
     "billing-budgets-exceeded.eml",
     "phish-display-name-freemail.eml",
+    "ho13-03-signin-new-device-browser.eml",
+    "ho13-09-sns-callback-norton-refund.eml",
+    "ho13-12-devicecode-lookalike-domain.eml",
+    "ho13-24-ses-sending-paused.eml",
 ]
 
 
@@ -49,3 +53,11 @@ def test_summary_matches_the_reviewed_copy(name: str) -> None:
         golden.write_text(text, encoding="utf-8")
     assert golden.exists(), f"no reviewed copy for {name}; generate it with TRIAGE_UPDATE_GOLDEN=1 and read it"
     assert text == golden.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("name", ["ho13-01-signin-new-root-email-code.eml", "ho13-05-builder-id-verification-code.eml",
+                                  "ho13-06-identity-center-otp.eml", "change-root-sign-in-new-device.eml"])
+def test_sign_in_mail_says_plainly_that_someone_has_the_password(name: str) -> None:
+    text = summary_of(name)
+    assert "AWS へのサインインや本人確認のメールです" in text
+    assert "自分でこの操作をしていない場合は、誰かがあなたのパスワードを知っています。" in text
