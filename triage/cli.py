@@ -81,7 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--regions", help="comma-separated region codes (default: [aws] regions, or all)")
 
     explain = commands.add_parser("explain", help="one mail: authenticity, rules, entities")
-    common(explain, state=False)
+    common(explain)
     explain.add_argument("file", type=Path, help="an .eml file")
     explain.add_argument("--offline", action="store_true", help="no DNS look-ups for DKIM")
     return parser
@@ -464,8 +464,11 @@ def _closing_line(report: AccountReport) -> str:
 
 def _explain(args: argparse.Namespace, config: Config, env: Environment) -> int:
     from triage.explain import explain_file
+    from triage.state import read_known_accounts
 
-    explanation = explain_file(args.file, config, rules_dir=paths.rules_dir(env.environ), offline=args.offline)
+    known = tuple(read_known_accounts(_state_path(args, env)))
+    explanation = explain_file(args.file, config, rules_dir=paths.rules_dir(env.environ), offline=args.offline,
+                               known=known)
     print(_explanation_text(explanation), file=env.stdout)
     return int(ExitStatus.OK)
 
@@ -497,6 +500,8 @@ def _explanation_text(e: Any) -> str:
     if c.evidence:
         lines.append("signals:")
         lines += [f"  - {s}" for s in c.evidence]
+    lines.append("owner's accounts:" + ("" if e.owner_accounts else " none known yet"))
+    lines += [f"  - {account}: {where}" for account, where in e.owner_accounts]
     found = [(name, values) for name, values in e.entities.items() if values]
     if found:
         lines.append("entities:")

@@ -13,8 +13,10 @@ from triage.authenticate import Authenticity, DnsFunc, authenticate
 from triage.classify import Classification, Rule, RuleSet, classify, load_rules
 from triage.config import Config
 from triage.errors import SourceError
+from triage.known_accounts import describe, owner_accounts
 from triage.mail import Mail, Origin, RawMail
 from triage.parse import MalformedMail, parse_mail
+from triage.state import KnownAccount
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,15 @@ class Explanation:
     authenticity: Authenticity
     classification: Classification
     rules: RuleSet | None = field(default=None, repr=False)
+    configured_accounts: tuple[str, ...] = ()  # [aws] account_ids
+    known_accounts: tuple[KnownAccount, ...] = ()  # learned, from the state
+
+    @property
+    def owner_accounts(self) -> tuple[tuple[str, str], ...]:
+        """Each account treated as the owner's, with where it came from ([aws] account_ids wins)."""
+        if self.configured_accounts:
+            return tuple((a, "[aws] account_ids") for a in self.configured_accounts)
+        return tuple((k.account_id, describe(k)) for k in self.known_accounts)
 
     @property
     def entities(self) -> dict[str, tuple[object, ...]]:
@@ -40,7 +51,8 @@ class Explanation:
 
 
 def explain_file(path: Path, config: Config, *, rules_dir: Path, offline: bool,
-                 dnsfunc: DnsFunc | None = None) -> Explanation:
+                 dnsfunc: DnsFunc | None = None, known: tuple[KnownAccount, ...] = ()) -> Explanation:
+    """`known`: the accounts the state has learned (triage.known_accounts), used as a scan would."""
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -52,7 +64,8 @@ def explain_file(path: Path, config: Config, *, rules_dir: Path, offline: bool,
     rules = load_rules(rules_dir, config.rules.extra)
     auth = authenticate(mail, trusted_authserv_ids=config.mail.trusted_authserv_ids, offline=offline,
                         dnsfunc=dnsfunc, aws_domains=rules.aws_domains)
-    classification = classify(mail, auth, rules, owner_account_ids=config.aws.account_ids,
+    owners, sources = owner_accounts(config.aws.account_ids, known)
+    classification = classify(mail, auth, rules, owner_account_ids=owners, known_accounts=sources,
                               statement_alert_usd=config.billing.statement_alert_usd,
                               jpy_per_usd=config.billing.jpy_per_usd)
-    return Explanation(path, mail, auth, classification, rules)
+    return Explanation(path, mail, auth, classification, rules, config.aws.account_ids, known)

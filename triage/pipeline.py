@@ -17,11 +17,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from triage.account.report import AccountReport
 from triage.authenticate import authenticate
 from triage.cases import Case, ClassifiedMail, EarlierMail, group_cases
 from triage.classify import RuleSet, classify, load_rules
 from triage.config import Config
 from triage.errors import NotifyError, SourceError, TriageError
+from triage.known_accounts import MAIL, STS, accounts_taught, owner_accounts, taught_by
 from triage.mail import Mail
 from triage.output import message_record
 from triage.parse import MalformedMail, parse_mail
@@ -113,6 +115,11 @@ def scan(ctx: Context, source: Source, state: State, reporter: Reporter) -> Scan
         if not items and not checkpoints:
             raise
         interrupted = exc  # what was read before the source failed is still handled and kept
+    items = _reconsider(ctx, state, items)
+    for item in items:
+        if item.kind != "other" or ctx.options.all_mail:
+            totals.reported += 1
+            reporter.message(item, message_record(item))
 
     delivered_all = True
     for case in group_cases(items, ctx.rules.kinds, _earlier(state, items)):
@@ -165,7 +172,7 @@ def _read_batch(ctx: Context, batch: Batch, state: State, reporter: Reporter,
             totals.already_seen += 1
             continue
         try:
-            item = _classify(ctx, mail)
+            item = _classify(ctx, mail, state)
         except TriageError:
             raise
         except Exception:  # a bug in one mail's handling must not end the scan for the others
@@ -174,19 +181,36 @@ def _read_batch(ctx: Context, batch: Batch, state: State, reporter: Reporter,
             reporter.skipped(str(raw.origin), "internal error while classifying; see the log")
             continue
         out.append(item)
-        if item.kind != "other" or ctx.options.all_mail:
-            totals.reported += 1
-            reporter.message(item, message_record(item))
+        _learn_accounts(ctx, state, item)
     return out
 
 
-def _classify(ctx: Context, mail: Mail) -> ClassifiedMail:
+def _classify(ctx: Context, mail: Mail, state: State) -> ClassifiedMail:
     auth = authenticate(mail, trusted_authserv_ids=ctx.config.mail.trusted_authserv_ids, offline=ctx.options.offline,
                         aws_domains=ctx.rules.aws_domains)
+    owners, sources = owner_accounts(ctx.config.aws.account_ids, state.known_accounts())
     return ClassifiedMail(mail, auth, classify(
-        mail, auth, ctx.rules, owner_account_ids=ctx.config.aws.account_ids,
+        mail, auth, ctx.rules, owner_account_ids=owners, known_accounts=sources,
         statement_alert_usd=ctx.config.billing.statement_alert_usd, jpy_per_usd=ctx.config.billing.jpy_per_usd,
     ))
+
+
+def _learn_accounts(ctx: Context, state: State, item: ClassifiedMail) -> None:
+    for account in accounts_taught(item, ctx.rules.lexicon.account_teaching_kinds):
+        state.remember_account(account, MAIL, taught_by(item))
+
+
+def _reconsider(ctx: Context, state: State, items: list[ClassifiedMail]) -> list[ClassifiedMail]:
+    """Mail from an SNS topic of an account learned later in the same scan (the statement came after the
+    alert) is classified again, so the order of the mailbox does not decide whose topic it is."""
+    if ctx.config.aws.account_ids:
+        return items
+    known = {k.account_id for k in state.known_accounts()}
+    return [_classify(ctx, i.mail, state) if _foreign_topic_now_known(i, known) else i for i in items]
+
+
+def _foreign_topic_now_known(item: ClassifiedMail, known: set[str]) -> bool:
+    return "sns-foreign-topic" in item.classification.signals and item.classification.topic_account in known
 
 
 def _earlier(state: State, items: list[ClassifiedMail]) -> dict[str, tuple[EarlierMail, ...]]:
@@ -213,6 +237,8 @@ def _handle_case(ctx: Context, case: Case, state: State) -> CaseOutcome:
     account = None
     if case.meaning.check_account and not (opts.no_aws or opts.offline) and ctx.services.check_account:
         account = ctx.services.check_account(case)
+        if isinstance(account, AccountReport):  # the check's credentials are the owner's account
+            state.remember_account(account.account_id, STS, account.caller_arn)
     translation = None
     if not (opts.no_translate or opts.offline) and ctx.services.translate:
         translation = ctx.services.translate(case)
