@@ -89,14 +89,15 @@ def _envelope(subject: str, *, sender: str, auth: str | None, message_id: str, t
 
 def inline(original: bytes, client: str, *, as_html: bool = False, sender: str = FORWARDER,
            auth: str | None = "pass", message_id: str = "<fwd-1@mail.example.jp>",
-           to: str = "triage@example.jp", note: str = "これは本物？どうすればいいですか。") -> bytes:
+           to: str = "triage@example.jp", note: str = "これは本物？どうすればいいですか。",
+           subject: str | None = None) -> bytes:
     """`original` forwarded inline by `client`: its From, Date, Subject in the block, its text below."""
     mail = parse_mail(RawMail(original, Origin("eml", "original")))
-    subject = mail.subject
     lines = [note, "", *_block(client, str(mail.sender), mail.to[0].address if mail.to else "owner@example.jp",
-                                 subject, mail.date), *mail.text.split("\n")]
+                                 mail.subject, mail.date), *mail.text.split("\n")]
     verdict = passing_verdict(sender) if auth == "pass" else auth
-    head = _envelope(f"Fwd: {subject}", sender=sender, auth=verdict, message_id=message_id, to=to)
+    head = _envelope(f"Fwd: {mail.subject}" if subject is None else subject, sender=sender, auth=verdict,
+                     message_id=message_id, to=to)
     if as_html:
         body = "".join(f"{html.escape(line)}<br>\n" for line in lines)
         part = f'<html><body><div dir="ltr">{body}</div></body></html>'

@@ -91,6 +91,7 @@ def test_a_forward_counts_only_from_an_allowed_authenticated_forwarder():
         fw.inline(raw, "gmail", sender="mother@family.example.jp"): "",
         fw.inline(raw, "gmail", sender="someone@stranger.example"): "not an allowed forwarder",
         fw.inline(raw, "gmail", sender="me@sub.family.example.jp"): "not an allowed forwarder",
+        fw.inline(raw, "gmail", sender='"odd, one"@family.example.jp'): "not a plain address to reply to",
         fw.inline(raw, "gmail", auth=fw.FORGED): "does not authenticate for example.jp (verdict fail)",
         fw.inline(raw, "gmail", auth=None): "does not authenticate for example.jp (verdict none)",
     }

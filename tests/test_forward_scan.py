@@ -186,6 +186,19 @@ def test_the_same_original_forwarded_twice_is_answered_once_per_forwarder(imap_u
     assert totals.cases == 1 and last.sent == 0
 
 
+def test_imap_fetches_a_forward_whatever_its_subject(imap_user, smtp):
+    """Nothing in "これ何？" from the owner's own address says AWS: the forwarders are a term of the narrowing."""
+    phish = (CORPUS / "phish-digit-for-letter-domain.eml").read_bytes()
+    append(imap_user, [fw.inline(phish, "apple-mail-ja", subject="これ何？", message_id="<what@mail.example.jp>"),
+                       fw.inline(phish, "apple-mail-ja", subject="これ何？", sender="someone@stranger.example",
+                                 message_id="<stranger@mail.example.jp>")])
+    with open_state(":memory:") as state:
+        got, totals = scan(imap_user, config_for(imap_user, smtp), state)
+    assert totals.read == 1, "the stranger's mail is not even fetched"
+    assert [m["kind"] for m in got.messages] == ["phishing"]
+    assert [m["In-Reply-To"] for m in smtp.inbox.messages] == ["<what@mail.example.jp>"]
+
+
 def test_forwarders_default_to_the_notify_addresses(imap_user, smtp):
     notice = (CORPUS / "billing-budgets-exceeded.eml").read_bytes()
     append(imap_user, [fw.inline(notice, "thunderbird-ja", sender=OWNER, message_id="<own@example.jp>"),
@@ -199,11 +212,13 @@ def test_the_daemon_answers_a_forward_while_it_idles(running, imap_user, smtp): 
     """The full pass is two minutes away: only IDLE can bring the answer before the timeout."""
     config = config_for(imap_user, smtp)
     assert config.imap is not None
+    append(imap_user, [fw.attached(mails.budget_alert(), message_id="<before@mail.example.jp>")])
     running(replace(config, imap=replace(config.imap, password_env="PW")))  # the variable the fixture sets
-    time.sleep(1.5)  # let the first pass finish and IDLE begin
+    assert wait_until(lambda: bool(replies_to(smtp.inbox.messages, "<before@mail.example.jp>")), seconds=30)
+    time.sleep(1.5)  # the first pass is done; let IDLE begin
     with imap_user.client() as c:
         c.append("INBOX", fw.inline(mails.compromise_notice(1), "gmail", message_id="<while-idle@mail.example.jp>"))
     assert wait_until(lambda: bool(replies_to(smtp.inbox.messages, "<while-idle@mail.example.jp>")), seconds=30)
-    (reply,) = smtp.inbox.messages
+    reply = smtp.inbox.messages[-1]
     assert reply["To"] == f"{fw.FORWARDER}, {OWNER}"
     assert reply["Subject"].startswith("Re: 【緊急】")

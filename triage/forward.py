@@ -45,6 +45,9 @@ _MAX_DEPTH = 5  # a forward of a forward of …: followed this deep, no deeper
 # RFC 5322 msg-id, dot-atom form only, and of a sane length: the one mail-derived value we put in a header.
 _MESSAGE_ID = re.compile(r"<[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,200}@[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,200}>")
 
+_PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+                            r"@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
+
 
 @dataclass(frozen=True)
 class BlockFormat:
@@ -72,6 +75,7 @@ class Forward:
     forwarder: Address
     message_id: str  # the forward's Message-ID, validated; "" when it has none we could use
     key: str  # the forward's own identity ("seen before")
+    content_hash: str  # of the forward's bytes
     how: str  # attachment | inline
     client: str  # message/rfc822 or .eml for attachments; the client whose block it was for inline
 
@@ -128,6 +132,8 @@ def refusal(mail: Mail, auth: Authenticity, forwarders: tuple[str, ...]) -> str:
     who = mail.sender.address or "an unknown sender"
     if not is_forwarder(mail.sender.address, forwarders):
         return f"forward from {who} ignored: not an allowed forwarder ([notify] forwarders)"
+    if not _PLAIN_ADDRESS.fullmatch(mail.sender.address):  # the reply goes to it: nothing odd in our To header
+        return f"forward from {who!r} ignored: not a plain address to reply to"
     if auth.verdict != "pass" or auth.from_domain != mail.sender.domain:
         return (f"forward from {who} ignored: the forwarding mail does not authenticate for "
                 f"{mail.sender.domain or '?'} (verdict {auth.verdict})")
@@ -149,7 +155,7 @@ def unwrap(mail: Mail, formats: ForwardFormats, forwarders: tuple[str, ...], aut
         return Unwrapped(((mail, None),), refused=why)
     forwarder = Address(mail.sender.name, mail.sender.address)
     message_id = mail.message_id if _MESSAGE_ID.fullmatch(mail.message_id) else ""
-    return Unwrapped(tuple((original, Forward(forwarder, message_id, mail.key, how, client))
+    return Unwrapped(tuple((original, Forward(forwarder, message_id, mail.key, mail.content_hash, how, client))
                            for original, how, client in found))
 
 

@@ -277,7 +277,7 @@ def _record(state: State, case: Case) -> None:
         # The forward itself is seen too, under a case of its own name, so that it never changes the
         # digest of the case it forwarded (which would send the summary again).
         assert item.forward is not None
-        state.record_message(SeenMessage(key=item.forward.key, content_hash=item.forward.key,
+        state.record_message(SeenMessage(key=item.forward.key, content_hash=item.forward.content_hash,
                                          case_id=f"forward:{case.case_id}", date=None, kind=item.kind,
                                          severity=item.severity, record=message_record(item)))
     state.record_case(case.case_id, case.kind, case.severity)
