@@ -130,3 +130,18 @@ def test_only_a_well_formed_message_id_of_the_forward_is_kept():
     odd = fw.inline(raw, "gmail", message_id="<a\"b c@x>")
     bad = unwrap(mail_of(odd), FORMATS, (fw.FORWARDER,), judge).mails[0][1]
     assert bad is not None and bad.message_id == ""
+
+
+def test_cc_lines_and_a_wrapped_to_line_stay_inside_the_block():
+    body = ("FYI\n\n________________________________\nFrom: Amazon Web Services [mailto:no-reply-aws@amazon.com]\n"
+            "Sent: Wednesday, March 4, 2026 8:02 PM\nTo: Taro Yamada <taro@example.jp>; Hanako Yamada\n"
+            "    <hanako@example.jp>\nCc: billing@example.jp\nSubject: Your AWS account may be compromised\n\n"
+            "Hello,\nWe detected irregular activity.\n")
+    raw = (f"From: Taro <me@example.jp>\nTo: triage@example.jp\nSubject: FW: x\nDate: Wed, 04 Mar 2026 21:00:00 +0900"
+           f"\nMessage-ID: <cc@example.jp>\n\n{body}").encode()
+    ((original, how, client),) = find_originals(mail_of(raw), FORMATS)
+    assert (how, client) == ("inline", "outlook")
+    assert original.sender.address == "no-reply-aws@amazon.com"
+    assert original.subject == "Your AWS account may be compromised"
+    assert original.date == datetime(2026, 3, 4, 11, 2, tzinfo=UTC), "the block's time is in the forward's zone"
+    assert original.text == "Hello,\nWe detected irregular activity."

@@ -14,7 +14,7 @@ from triage.authenticate import Authenticity, DnsFunc, authenticate
 from triage.classify import Classification, Rule, RuleSet, classify, load_rules
 from triage.config import Config
 from triage.errors import SourceError
-from triage.forward import Forward, authenticity_of, load_formats, unwrap
+from triage.forward import Forward, load_formats, unwrap
 from triage.mail import Mail, Origin, RawMail
 from triage.parse import MalformedMail, parse_mail
 
@@ -64,7 +64,7 @@ def explain_file(path: Path, config: Config, *, rules_dir: Path, offline: bool,
                        max_bytes=config.mail.max_bytes)
     out = []
     for original, forward in unwrapped.mails:
-        auth = authenticity_of(original, forward, judge)
+        auth = unwrapped.authenticity(original, forward, judge)
         classification = classify(original, auth, rules, owner_account_ids=config.aws.account_ids,
                                   statement_alert_usd=config.billing.statement_alert_usd,
                                   jpy_per_usd=config.billing.jpy_per_usd)

@@ -45,6 +45,8 @@ _MAX_DEPTH = 5  # a forward of a forward of …: followed this deep, no deeper
 # RFC 5322 msg-id, dot-atom form only, and of a sane length: the one mail-derived value we put in a header.
 _MESSAGE_ID = re.compile(r"<[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,200}@[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,200}>")
 
+# Whether a mail may carry another as an attachment: checked before parsing its MIME a second time.
+_MAY_CARRY_MAIL = re.compile(rb"message/rfc822|\.eml\b|application/octet-stream", re.I)
 _PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
                             r"@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
 
@@ -90,6 +92,17 @@ class Unwrapped:
 
     mails: tuple[tuple[Mail, Forward | None], ...]
     refused: str = ""  # why a mail that forwards others was not unwrapped; "" otherwise
+    checked: Authenticity | None = None  # the refused mail's own verdict, already judged
+
+    def authenticity(self, original: Mail, forward: Forward | None, authenticate: Authenticate) -> Authenticity:
+        """As alone: an attached original over its own bytes; an inline one cannot be verified at all."""
+        if forward is None and self.checked is not None:
+            return self.checked
+        if forward is None or forward.verifiable:
+            return authenticate(original)
+        return Authenticity("none", (f"forwarded inline ({forward.client} block) by {forward.forwarder.address}: "
+                                     "the original's headers and signature are not there, so it cannot be "
+                                     "verified",), original.sender.domain)
 
 
 Authenticate = Callable[[Mail], Authenticity]
@@ -149,29 +162,21 @@ def unwrap(mail: Mail, formats: ForwardFormats, forwarders: tuple[str, ...], aut
     found = find_originals(mail, formats, max_bytes=max_bytes)
     if not found:
         return Unwrapped(((mail, None),))
-    why = refusal(mail, authenticate(mail), forwarders)
+    auth = authenticate(mail)
+    why = refusal(mail, auth, forwarders)
     if why:
         log.info("%s (%s, %s)", why, mail.origin, mail.message_id or "no Message-ID")
-        return Unwrapped(((mail, None),), refused=why)
+        return Unwrapped(((mail, None),), refused=why, checked=auth)
     forwarder = Address(mail.sender.name, mail.sender.address)
     message_id = mail.message_id if _MESSAGE_ID.fullmatch(mail.message_id) else ""
     return Unwrapped(tuple((original, Forward(forwarder, message_id, mail.key, mail.content_hash, how, client))
                            for original, how, client in found))
 
 
-def authenticity_of(original: Mail, forward: Forward | None, authenticate: Authenticate) -> Authenticity:
-    """As alone: an attached original over its own bytes; an inline one cannot be verified at all."""
-    if forward is None or forward.verifiable:
-        return authenticate(original)
-    return Authenticity("none", (f"forwarded inline ({forward.client} block) by {forward.forwarder.address}: "
-                                 "the original's headers and signature are not there, so it cannot be verified",),
-                        original.sender.domain)
-
-
 def find_originals(mail: Mail, formats: ForwardFormats, *,
                    max_bytes: int | None = None) -> list[tuple[Mail, str, str]]:
     """(original, how, client) for every mail `mail` carries: its attachments first, else its inline block."""
-    attached = list(_attached(mail, max_bytes))
+    attached = list(_attached(mail, max_bytes)) if _MAY_CARRY_MAIL.search(mail.raw) else []
     if attached:
         return attached
     inline = _inline(mail, formats, mail.text, depth=0)
@@ -284,8 +289,8 @@ def _read_block(text: str, formats: ForwardFormats) -> tuple[dict[str, str], str
             continue
         m = _LABEL_LINE.match(line)
         name = formats.field_of(m.group(1)) if m else ""
-        if m and name and name not in fields:
-            fields[name] = m.group(2).strip()
+        if m and name and (name not in fields or name == "to"):  # To, Cc, Reply-To: all "to", all skipped over
+            fields.setdefault(name, m.group(2).strip())
             last = name
         elif not (last == "to" and not name):  # a long To line wrapped by Outlook continues; anything else ends
             break

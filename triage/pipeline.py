@@ -23,7 +23,7 @@ from triage.cases import Case, ClassifiedMail, EarlierMail, group_cases
 from triage.classify import RuleSet, classify, load_rules
 from triage.config import Config
 from triage.errors import NotifyError, SourceError, TriageError
-from triage.forward import ForwardFormats, authenticity_of, load_formats, unwrap
+from triage.forward import ForwardFormats, load_formats, unwrap
 from triage.mail import Mail
 from triage.output import message_record
 from triage.parse import MalformedMail, parse_mail
@@ -191,7 +191,7 @@ def _classify(ctx: Context, mail: Mail) -> list[ClassifiedMail]:
                        max_bytes=ctx.config.mail.max_bytes)
     out = []
     for original, forward in unwrapped.mails:
-        auth = authenticity_of(original, forward, lambda m: _authenticate(ctx, m))
+        auth = unwrapped.authenticity(original, forward, lambda m: _authenticate(ctx, m))
         out.append(ClassifiedMail(original, auth, classify(
             original, auth, ctx.rules, owner_account_ids=ctx.config.aws.account_ids,
             statement_alert_usd=ctx.config.billing.statement_alert_usd, jpy_per_usd=ctx.config.billing.jpy_per_usd,
