@@ -3,6 +3,7 @@ each mail client's inline block; who may forward; what a forward may never do to
 
 from __future__ import annotations
 
+import tomllib
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -12,7 +13,8 @@ from tests import forwarding as fw
 from tests.test_authenticate import dns, keys, sign  # noqa: F401 - fixtures: our own DKIM keys and DNS
 from triage import paths
 from triage.authenticate import authenticate
-from triage.config import NotifySettings, parse_config
+from triage.classify import classify, load_rules
+from triage.config import DEFAULT_TRUSTED_AUTHSERV_IDS, NotifySettings, parse_config
 from triage.errors import ConfigError
 from triage.forward import find_originals, is_forwarder, load_formats, refusal, unwrap
 from triage.mail import Origin, RawMail
@@ -145,3 +147,48 @@ def test_cc_lines_and_a_wrapped_to_line_stay_inside_the_block():
     assert original.subject == "Your AWS account may be compromised"
     assert original.date == datetime(2026, 3, 4, 11, 2, tzinfo=UTC), "the block's time is in the forward's zone"
     assert original.text == "Hello,\nWe detected irregular activity."
+
+
+# --- the whole corpus, forwarded ------------------------------------------------------------------
+
+LABELS = tomllib.loads((CORPUS / "labels.toml").read_text(encoding="utf-8"))
+SETTINGS = LABELS.pop("settings")
+RULES = load_rules(paths.rules_dir())
+
+
+def classified(data: bytes) -> list[tuple[str, str, str]]:
+    """(kind, severity, authenticity) of each mail the pipeline would classify for this file."""
+    def judge_all(mail):
+        return authenticate(mail, trusted_authserv_ids=DEFAULT_TRUSTED_AUTHSERV_IDS, offline=True,
+                            aws_domains=RULES.aws_domains)
+
+    unwrapped = unwrap(mail_of(data), FORMATS, (fw.FORWARDER,), judge_all)
+    out = []
+    for original, forward in unwrapped.mails:
+        assert forward is not None, "the forward was not unwrapped"
+        auth = unwrapped.authenticity(original, forward, judge_all)
+        c = classify(original, auth, RULES, owner_account_ids=tuple(SETTINGS["account_ids"]),
+                     statement_alert_usd=SETTINGS["statement_alert_usd"], jpy_per_usd=SETTINGS["jpy_per_usd"])
+        out.append((c.kind, c.severity, auth.verdict))
+    return out
+
+
+@pytest.mark.parametrize("eml_files", [False, True], ids=["rfc822", "eml"])
+@pytest.mark.parametrize("name", sorted(LABELS))
+def test_every_corpus_mail_attached_is_judged_as_alone(name, eml_files):
+    label = LABELS[name]
+    got = classified(fw.attached((CORPUS / name).read_bytes(), eml_files=eml_files))
+    assert got == [(label["kind"], label["severity"], label["authenticity"])]
+
+
+# Marketing is told apart by its list headers (List-Unsubscribe), which an inline forward drops.
+GENUINE = sorted(n for n, label in LABELS.items()
+                 if label["authenticity"] == "pass" and label["kind"] not in ("phishing", "other", "marketing"))
+
+
+@pytest.mark.parametrize("as_html", [False, True], ids=["text", "html"])
+@pytest.mark.parametrize("client", fw.INLINE_CLIENTS)
+def test_every_genuine_corpus_notice_forwarded_inline_keeps_its_kind_unverified(client, as_html):
+    for name in GENUINE:
+        got = classified(fw.inline((CORPUS / name).read_bytes(), client, as_html=as_html))
+        assert got == [(LABELS[name]["kind"], LABELS[name]["severity"], "none")], name
