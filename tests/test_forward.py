@@ -77,7 +77,7 @@ def test_dkim_still_verifies_over_the_attached_original(keys, dns):  # noqa: F81
                     b"Content-Type: text/plain; charset=us-ascii\r\n\r\nYour AWS account may be compromised.\r\n",
                     keys)
     forward = mail_of(fw.attached(original))
-    unwrapped = unwrap(forward, FORMATS, (fw.FORWARDER,), judge)
+    unwrapped = unwrap(forward, FORMATS, (fw.FORWARDER,), judge, trusted=TRUSTED)
     attached, how = unwrapped.mails[0][0], unwrapped.mails[0][1]
     assert how is not None and how.how == "attachment"
     auth = authenticate(attached, trusted_authserv_ids=TRUSTED, offline=True, dnsfunc=dns, aws_domains=AWS)
@@ -101,7 +101,7 @@ def test_a_forward_counts_only_from_an_allowed_authenticated_forwarder():
         forward = mail_of(data)
         got = refusal(forward, judge(forward), allowed)
         assert (why in got) if why else got == "", (forward.sender, got)
-        unwrapped = unwrap(forward, FORMATS, allowed, judge)
+        unwrapped = unwrap(forward, FORMATS, allowed, judge, trusted=TRUSTED)
         if why:
             assert unwrapped.mails == ((forward, None),), "a refused forward is left as the mail it is"
         else:
@@ -111,7 +111,7 @@ def test_a_forward_counts_only_from_an_allowed_authenticated_forwarder():
 def test_a_mail_without_a_forward_is_itself():
     raw = NOTICE.read_bytes()
     mail = mail_of(raw)
-    assert unwrap(mail, FORMATS, ("me@example.jp",), judge).mails == ((mail, None),)
+    assert unwrap(mail, FORMATS, ("me@example.jp",), judge, trusted=TRUSTED).mails == ((mail, None),)
 
 
 def test_forwarders_default_to_the_notify_addresses_and_are_checked():
@@ -127,10 +127,10 @@ def test_forwarders_default_to_the_notify_addresses_and_are_checked():
 
 def test_only_a_well_formed_message_id_of_the_forward_is_kept():
     raw = NOTICE.read_bytes()
-    good = unwrap(mail_of(fw.inline(raw, "gmail")), FORMATS, (fw.FORWARDER,), judge).mails[0][1]
+    good = unwrap(mail_of(fw.inline(raw, "gmail")), FORMATS, (fw.FORWARDER,), judge, trusted=TRUSTED).mails[0][1]
     assert good is not None and good.message_id == "<fwd-1@mail.example.jp>"
     odd = fw.inline(raw, "gmail", message_id="<a\"b c@x>")
-    bad = unwrap(mail_of(odd), FORMATS, (fw.FORWARDER,), judge).mails[0][1]
+    bad = unwrap(mail_of(odd), FORMATS, (fw.FORWARDER,), judge, trusted=TRUSTED).mails[0][1]
     assert bad is not None and bad.message_id == ""
 
 
@@ -162,7 +162,7 @@ def classified(data: bytes) -> list[tuple[str, str, str]]:
         return authenticate(mail, trusted_authserv_ids=DEFAULT_TRUSTED_AUTHSERV_IDS, offline=True,
                             aws_domains=RULES.aws_domains)
 
-    unwrapped = unwrap(mail_of(data), FORMATS, (fw.FORWARDER,), judge_all)
+    unwrapped = unwrap(mail_of(data), FORMATS, (fw.FORWARDER,), judge_all, trusted=DEFAULT_TRUSTED_AUTHSERV_IDS)
     out = []
     for original, forward in unwrapped.mails:
         assert forward is not None, "the forward was not unwrapped"
@@ -192,3 +192,22 @@ def test_every_genuine_corpus_notice_forwarded_inline_keeps_its_kind_unverified(
     for name in GENUINE:
         got = classified(fw.inline((CORPUS / name).read_bytes(), client, as_html=as_html))
         assert got == [(LABELS[name]["kind"], LABELS[name]["severity"], "none")], name
+
+
+def test_an_attached_original_is_not_vouched_for_by_a_trusted_header_below_an_untrusted_one():
+    """The relative's provider is not one we trust; a "mx.google.com … dmarc=pass" below its header is the
+    phisher's own invention, and would make the forward more trusted than the mail itself."""
+    phish = (b"Authentication-Results: mail.relative-isp.example; dmarc=fail header.from=amazon.com\n"
+             b"Authentication-Results: mx.google.com; dkim=pass header.i=@amazon.com; "
+             b"dmarc=pass header.from=amazon.com\n"
+             b"From: Amazon Web Services <no-reply-aws@amazon.com>\nTo: mother@family.example.jp\n"
+             b"Subject: Your AWS account will be suspended\nDate: Tue, 10 Nov 2026 06:00:00 +0000\n"
+             b"Message-ID: <forged@amazon.com>\n\nVerify your account within 24 hours or it will be suspended.\n")
+    (original, forward), = unwrap(mail_of(fw.attached(phish)), FORMATS, (fw.FORWARDER,), judge,
+                                  trusted=TRUSTED).mails
+    assert forward is not None
+    assert original.header_values("Authentication-Results") == []
+    assert judge(original).verdict == "none"
+    genuine = (CORPUS / "compromise-irregular-activity.eml").read_bytes()  # topmost header: mx.google.com
+    (kept, _), = unwrap(mail_of(fw.attached(genuine)), FORMATS, (fw.FORWARDER,), judge, trusted=TRUSTED).mails
+    assert judge(kept).verdict == "pass"

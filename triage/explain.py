@@ -61,7 +61,7 @@ def explain_file(path: Path, config: Config, *, rules_dir: Path, offline: bool,
                             dnsfunc=dnsfunc, aws_domains=rules.aws_domains)
 
     unwrapped = unwrap(mail, load_formats(rules_dir), config.notify.allowed_forwarders, judge,
-                       max_bytes=config.mail.max_bytes)
+                       trusted=config.mail.trusted_authserv_ids, max_bytes=config.mail.max_bytes)
     out = []
     for original, forward in unwrapped.mails:
         auth = unwrapped.authenticity(original, forward, judge)

@@ -32,7 +32,7 @@ from email.generator import BytesGenerator
 from io import BytesIO
 from pathlib import Path
 
-from triage.authenticate import Authenticity
+from triage.authenticate import Authenticity, trusted_results
 from triage.charsets import decode_header
 from triage.errors import RulesError
 from triage.mail import Address, Mail, RawMail
@@ -157,9 +157,11 @@ def refusal(mail: Mail, auth: Authenticity, forwarders: tuple[str, ...]) -> str:
 
 
 def unwrap(mail: Mail, formats: ForwardFormats, forwarders: tuple[str, ...], authenticate: Authenticate, *,
-           max_bytes: int | None = None) -> Unwrapped:
-    """The originals `mail` forwards, when it is an allowed, authenticated forward; else `mail` itself."""
-    found = find_originals(mail, formats, max_bytes=max_bytes)
+           trusted: tuple[str, ...], max_bytes: int | None = None) -> Unwrapped:
+    """The originals `mail` forwards, when it is an allowed, authenticated forward; else `mail` itself.
+    `trusted`: the authserv-ids whose Authentication-Results are believed ([mail] trusted_authserv_ids)."""
+    found = [(_as_received(original, trusted) if how == "attachment" else original, how, client)
+             for original, how, client in find_originals(mail, formats, max_bytes=max_bytes)]
     if not found:
         return Unwrapped(((mail, None),))
     auth = authenticate(mail)
@@ -171,6 +173,17 @@ def unwrap(mail: Mail, formats: ForwardFormats, forwarders: tuple[str, ...], aut
     message_id = mail.message_id if _MESSAGE_ID.fullmatch(mail.message_id) else ""
     return Unwrapped(tuple((original, Forward(forwarder, message_id, mail.key, mail.content_hash, how, client))
                            for original, how, client in found))
+
+
+def _as_received(original: Mail, trusted: tuple[str, ...]) -> Mail:
+    """An attached original came through someone else's mailbox. Its Authentication-Results are believed
+    only when the topmost one is from a trusted authserv-id (the server that received it, which removes
+    forged copies of its own); below an untrusted one, a forged "trusted" header could vouch for a phish."""
+    names = ("authentication-results", "arc-authentication-results")
+    top = next(((k, v) for k, v in original.headers if k.lower() in names), None)
+    if top is None or trusted_results(replace(original, headers=(top,)), trusted) is not None:
+        return original
+    return replace(original, headers=tuple((k, v) for k, v in original.headers if k.lower() not in names))
 
 
 def find_originals(mail: Mail, formats: ForwardFormats, *,

@@ -188,7 +188,7 @@ def _read_batch(ctx: Context, batch: Batch, state: State, reporter: Reporter,
 def _classify(ctx: Context, mail: Mail) -> list[ClassifiedMail]:
     """The mail, or the originals it forwards (from an allowed forwarder), each authenticated and classified."""
     unwrapped = unwrap(mail, ctx.forwards, ctx.config.notify.allowed_forwarders, lambda m: _authenticate(ctx, m),
-                       max_bytes=ctx.config.mail.max_bytes)
+                       trusted=ctx.config.mail.trusted_authserv_ids, max_bytes=ctx.config.mail.max_bytes)
     out = []
     for original, forward in unwrapped.mails:
         auth = unwrapped.authenticity(original, forward, lambda m: _authenticate(ctx, m))
