@@ -142,7 +142,7 @@ def _scan(args: argparse.Namespace, config: Config, env: Environment) -> int:
                           no_send=args.no_send, offline=args.offline)
     rules_dir = paths.rules_dir(env.environ)
     source = open_source(args.source, config.imap, max_bytes=config.mail.max_bytes, rules_dir=rules_dir,
-                         env=env.environ)
+                         env=env.environ, forwarders=config.notify.allowed_forwarders)
     reporter: JsonReporter | TableReporter = JsonReporter(env) if args.json else TableReporter(env)
     with open_state(_state_path(args, env)) as state:
         # Built inside: the translation stage keeps its cache and glossary id in the state.
@@ -467,10 +467,23 @@ def _explain(args: argparse.Namespace, config: Config, env: Environment) -> int:
     from triage.state import read_known_accounts
 
     known = tuple(read_known_accounts(_state_path(args, env)))
-    explanation = explain_file(args.file, config, rules_dir=paths.rules_dir(env.environ), offline=args.offline,
-                               known=known)
-    print(_explanation_text(explanation), file=env.stdout)
+    explanations = explain_file(args.file, config, rules_dir=paths.rules_dir(env.environ), offline=args.offline,
+                                known=known)
+    print("\n\n".join(_explanation_text(e) for e in explanations), file=env.stdout)
     return int(ExitStatus.OK)
+
+
+def _forward_lines(e: Any) -> list[str]:
+    """A forward: unwrapped by whom and how (the lines below are then the original's), or why not."""
+    if e.refused:
+        return [f"forward:       not unwrapped: {e.refused}"]
+    f = e.forward
+    if f is None:
+        return []
+    how = f"attached ({f.client})" if f.how == "attachment" else f"inline ({f.client} block)"
+    note = "" if f.verifiable else "; the original cannot be verified"
+    return [f"forwarded by:  {f.forwarder} (authenticated), unwrapped: {how}{note}",
+            "original:      (everything below is about the forwarded original)"]
 
 
 def _explanation_text(e: Any) -> str:
@@ -478,6 +491,7 @@ def _explanation_text(e: Any) -> str:
     c = e.classification
     lines = [
         f"file:          {e.path}",
+        *_forward_lines(e),
         f"from:          {e.mail.sender}",
         f"subject:       {e.mail.subject}",
         f"date:          {e.mail.date.isoformat() if e.mail.date else '-'}",

@@ -94,7 +94,8 @@ def run_daemon(config: Config, options: ScanOptions, state_path: str, env: Mappi
     if config.smtp is None or not config.notify.to:
         raise ConfigError("the daemon needs [smtp] and [notify] to: it has no one to tell")
     rules_dir = paths.rules_dir(env)
-    source = ImapSource(config.imap, narrowing=load_narrowing(rules_dir), max_bytes=config.mail.max_bytes, env=env)
+    narrowing = load_narrowing(rules_dir, config.notify.allowed_forwarders)
+    source = ImapSource(config.imap, narrowing=narrowing, max_bytes=config.mail.max_bytes, env=env)
     with open_state(state_path) as state:
 
         def context() -> Context:
