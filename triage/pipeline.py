@@ -17,13 +17,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from triage.account.recheck import Progress, compare, snapshot
+from triage.account.remediation import RemediationRules, load_remediation_rules
+from triage.account.report import AccountReport
 from triage.authenticate import authenticate
 from triage.cases import Case, ClassifiedMail, EarlierMail, group_cases
 from triage.classify import RuleSet, classify, load_rules
 from triage.config import Config
 from triage.errors import NotifyError, SourceError, TriageError
 from triage.mail import Mail
-from triage.output import message_record
+from triage.output import message_record, utc_z
 from triage.parse import MalformedMail, parse_mail
 from triage.render import Summary, Texts, load_texts, render_summary
 from triage.severity import at_least
@@ -92,11 +95,13 @@ class Context:
     texts: Texts
     options: ScanOptions
     services: Services
+    remediation: RemediationRules
 
 
 def load_context(config: Config, rules_dir: Path, templates_dir: Path, options: ScanOptions,
                  services: Services) -> Context:
-    return Context(config, load_rules(rules_dir, config.rules.extra), load_texts(templates_dir), options, services)
+    return Context(config, load_rules(rules_dir, config.rules.extra), load_texts(templates_dir), options, services,
+                   load_remediation_rules(rules_dir))
 
 
 def scan(ctx: Context, source: Source, state: State, reporter: Reporter) -> ScanTotals:
@@ -213,12 +218,14 @@ def _handle_case(ctx: Context, case: Case, state: State) -> CaseOutcome:
     account = None
     if case.meaning.check_account and not (opts.no_aws or opts.offline) and ctx.services.check_account:
         account = ctx.services.check_account(case)
+    progress = remember_check(state, case.case_id, account, ctx.remediation)
     translation = None
     if not (opts.no_translate or opts.offline) and ctx.services.translate:
         translation = ctx.services.translate(case)
 
     summary = render_summary(
-        case, ctx.texts, account=account, translation=translation, options=_stage_notes(ctx), config=ctx.config
+        case, ctx.texts, account=account, translation=translation, options=_stage_notes(ctx), config=ctx.config,
+        remediation=ctx.remediation, progress=progress,
     )
     if not sending:
         return CaseOutcome(case, "printed", summary)
@@ -226,6 +233,15 @@ def _handle_case(ctx: Context, case: Case, state: State) -> CaseOutcome:
     ctx.services.send(summary)
     state.record_summary(case.case_id, case.digest, subject=summary.subject, text=summary.text)
     return CaseOutcome(case, "sent", summary)
+
+
+def remember_check(state: State, case_id: str, account: object | None, rules: RemediationRules) -> Progress | None:
+    """Compare a completed check with the case's last one, and keep it for the next. None without a check."""
+    if not isinstance(account, AccountReport):
+        return None
+    progress = compare(case_id, state.last_check(case_id), account, rules)
+    state.record_check(case_id, utc_z(account.checked_at) or "", account.account_id, snapshot(account, rules))
+    return progress
 
 
 def _stage_notes(ctx: Context) -> dict[str, bool]:
