@@ -23,8 +23,12 @@ from pathlib import Path
 os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
 os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
 
-import boto3  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the tests' proxy in front of moto
+
+import boto3  # noqa: E402 - after the moto settings above
 from moto.server import ThreadedMotoServer  # noqa: E402
+
+from tests.aws_server import AwsProxy, Call, Reply, json_reply  # noqa: E402
 
 HERE = Path(__file__).parent
 TRIAGE = Path(sys.executable).parent / "triage"
@@ -101,6 +105,22 @@ def clean_up_part(url: str, mumbai: list[str]) -> None:
     iam.delete_user(UserName="backup-admin")
 
 
+def _canned() -> dict[str, object]:
+    def empty(key: str) -> object:
+        return lambda call: json_reply({key: []})
+
+    def forecast(call: Call) -> Reply:
+        return json_reply({"Total": {"Amount": "98000", "Unit": "USD"}, "ForecastResultsByTime": []})
+
+    def contact(call: Call) -> Reply:
+        return json_reply({"ContactInformation": {"FullName": "Taro Yamada", "PhoneNumber": "+81-3-0000-0000",
+                                                  "CountryCode": "JP", "AddressLine1": "1-1", "City": "Tokyo",
+                                                  "PostalCode": "100-0001"}}, rest=True)
+
+    return {"lightsail:GetInstances": empty("instances"), "cloudtrail:LookupEvents": empty("Events"),
+            "ce:GetCostForecast": forecast, "account:GetContactInformation": contact}
+
+
 def run_triage(args: list[str], env: dict[str, str]) -> str:
     done = subprocess.run([str(TRIAGE), *args], env=env, capture_output=True, text=True, check=False)
     if done.returncode not in (0, 3):
@@ -113,11 +133,17 @@ def main() -> None:
     os.environ.update(FAKE)
     for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_REGION"):
         os.environ.pop(name, None)
+    import logging
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
     url = f"http://{host}:{port}"
-    env = {**os.environ, "AWS_ENDPOINT_URL": url}
+    # moto lacks a few read calls triage makes (Lightsail, CloudTrail's event history, the cost forecast,
+    # the contact information); the tests' proxy answers them, as an account without any would.
+    proxy = AwsProxy(url, canned=_canned())
+    env = {**os.environ, "AWS_ENDPOINT_URL": proxy.url}
     try:
         mumbai = seed(url)["ap-south-1"]
         with tempfile.TemporaryDirectory(prefix="triage-demo-") as tmp:
@@ -135,6 +161,7 @@ def main() -> None:
             recheck = run_triage(["check-account", "--case", CASE, *common], env)
             print(recheck[recheck.index("■ 前回の確認との比較"):] if "■ 前回の確認との比較" in recheck else recheck)
     finally:
+        proxy.stop()
         server.stop()
 
 

@@ -70,7 +70,8 @@ class Progress:
         out = []
         for code in codes:
             mine = tuple(sorted(f for f in found if f.region == code))
-            name = RegionName(GLOBAL, GLOBAL) if code == GLOBAL else self.region_names.get(code)  # the template names it
+            # IAM and the account as a whole: the template names it
+            name = RegionName(GLOBAL, GLOBAL) if code == GLOBAL else self.region_names.get(code)
             out.append(RegionFound(name, mine, clauses_of(((f.resource_type, f.label) for f in mine), self.rules)))
         return tuple(out)
 
@@ -79,7 +80,8 @@ class Progress:
         return tuple(f for f in found if f.resource_type == resource_type)
 
     def ids(self, region: RegionFound, resource_type: str) -> tuple[str, ...]:
-        return tuple(f.id for f in region.found if f.resource_type == resource_type)
+        return tuple(f.id if f.name in ("", f.id) else f"{f.id}「{f.name}」" for f in region.found
+                     if f.resource_type == resource_type)
 
     def record(self) -> dict[str, Any]:
         """The `--json` line."""

@@ -248,9 +248,14 @@ def _gap_steps(report: AccountReport) -> list[Step]:
     for gap in resource_gaps(report):
         if gap.region != GLOBAL:
             partial.setdefault(gap.region, []).append(gap.what or gap.service)
+    # Regions missing the same listings share a step (a service AWS does not offer there, say).
+    by_what: dict[tuple[str, ...], list[str]] = {}
     for code, what in sorted(partial.items()):
-        steps.append(Step("region-partial", link=console.region_url(code), region=report.region_name(code),
-                          what=tuple(dict.fromkeys(what))))
+        by_what.setdefault(tuple(dict.fromkeys(what)), []).append(code)
+    for what, codes in by_what.items():
+        one = codes[0]
+        steps.append(Step("region-partial", link=console.region_url(one) if len(codes) == 1 else "",
+                          region=report.region_name(one), regions=tuple(map(report.region_name, codes)), what=what))
     quiet = [name for name, _, spend in report.skipped_regions if not spend]
     if quiet:
         steps.append(Step("regions-unseen", regions=tuple(quiet)))
