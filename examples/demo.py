@@ -25,10 +25,10 @@ os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the tests' proxy in front of moto
 
-import boto3  # noqa: E402 - after the moto settings above
-from moto.server import ThreadedMotoServer  # noqa: E402
+import boto3
+from moto.server import ThreadedMotoServer
 
-from tests.aws_server import AwsProxy, Call, Reply, json_reply  # noqa: E402
+from tests.aws_server import AwsProxy, quiet_account_replies
 
 HERE = Path(__file__).parent
 TRIAGE = Path(sys.executable).parent / "triage"
@@ -105,22 +105,6 @@ def clean_up_part(url: str, mumbai: list[str]) -> None:
     iam.delete_user(UserName="backup-admin")
 
 
-def _canned() -> dict[str, object]:
-    def empty(key: str) -> object:
-        return lambda call: json_reply({key: []})
-
-    def forecast(call: Call) -> Reply:
-        return json_reply({"Total": {"Amount": "98000", "Unit": "USD"}, "ForecastResultsByTime": []})
-
-    def contact(call: Call) -> Reply:
-        return json_reply({"ContactInformation": {"FullName": "Taro Yamada", "PhoneNumber": "+81-3-0000-0000",
-                                                  "CountryCode": "JP", "AddressLine1": "1-1", "City": "Tokyo",
-                                                  "PostalCode": "100-0001"}}, rest=True)
-
-    return {"lightsail:GetInstances": empty("instances"), "cloudtrail:LookupEvents": empty("Events"),
-            "ce:GetCostForecast": forecast, "account:GetContactInformation": contact}
-
-
 def run_triage(args: list[str], env: dict[str, str]) -> str:
     done = subprocess.run([str(TRIAGE), *args], env=env, capture_output=True, text=True, check=False)
     if done.returncode not in (0, 3):
@@ -142,7 +126,7 @@ def main() -> None:
     url = f"http://{host}:{port}"
     # moto lacks a few read calls triage makes (Lightsail, CloudTrail's event history, the cost forecast,
     # the contact information); the tests' proxy answers them, as an account without any would.
-    proxy = AwsProxy(url, canned=_canned())
+    proxy = AwsProxy(url, canned=quiet_account_replies())
     env = {**os.environ, "AWS_ENDPOINT_URL": proxy.url}
     try:
         mumbai = seed(url)["ap-south-1"]

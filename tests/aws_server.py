@@ -380,3 +380,20 @@ def moto_server() -> Iterator[MotoServer]:
         yield server
     finally:
         server.stop()
+
+
+def quiet_account_replies() -> dict[str, Callable[[Call], Reply]]:
+    """Answers for the read calls moto lacks, as an account with none of them would give (no Lightsail, no
+    CloudTrail events, a forecast, a contact)."""
+
+    def forecast(call: Call) -> Reply:
+        return json_reply({"Total": {"Amount": "98000", "Unit": "USD"}, "ForecastResultsByTime": []})
+
+    def contact(call: Call) -> Reply:
+        return json_reply({"ContactInformation": {"FullName": "Taro Yamada", "PhoneNumber": "+81-3-0000-0000",
+                                                  "CountryCode": "JP", "AddressLine1": "1-1", "City": "Tokyo",
+                                                  "PostalCode": "100-0001"}}, rest=True)
+
+    return {"lightsail:GetInstances": lambda call: json_reply({"instances": []}),
+            "cloudtrail:LookupEvents": lambda call: json_reply({"Events": []}),
+            "ce:GetCostForecast": forecast, "account:GetContactInformation": contact}

@@ -181,12 +181,12 @@ def _iam_steps(report: AccountReport, rules: RemediationRules) -> list[Step]:
             by_user.setdefault(owner, []).append(key.id)
     for user in (r for r in odd.values() if r.resource_type == "iam-user" and r.id not in deleted):
         by_user.setdefault(user.id, [])
-    for owner, keys in sorted(by_user.items()):
+    for owner, key_ids in sorted(by_user.items()):
         user_record = odd.get(owner)
         quarantined = bool(user_record and "aws-quarantine-policy" in user_record.reasons)
         steps.append(Step("iam-keys-quarantined" if quarantined else "iam-keys",
-                          link=console.resource_url(GLOBAL, "access-key"), user=owner, names=tuple(sorted(keys)),
-                          keys=len(keys)))
+                          link=console.resource_url(GLOBAL, "access-key"), user=owner, names=tuple(sorted(key_ids)),
+                          keys=len(key_ids)))
     for resource_type, kind in (("iam-role", "iam-roles"), ("identity-provider", "identity-providers"),
                                 ("organization-account", "organization-accounts")):
         found = [r for r in odd.values() if r.resource_type == resource_type]
@@ -250,12 +250,13 @@ def _gap_steps(report: AccountReport) -> list[Step]:
             partial.setdefault(gap.region, []).append(gap.what or gap.service)
     # Regions missing the same listings share a step (a service AWS does not offer there, say).
     by_what: dict[tuple[str, ...], list[str]] = {}
-    for code, what in sorted(partial.items()):
-        by_what.setdefault(tuple(dict.fromkeys(what)), []).append(code)
-    for what, codes in by_what.items():
+    for code, calls in sorted(partial.items()):
+        by_what.setdefault(tuple(dict.fromkeys(calls)), []).append(code)
+    for missing, codes in by_what.items():
         one = codes[0]
         steps.append(Step("region-partial", link=console.region_url(one) if len(codes) == 1 else "",
-                          region=report.region_name(one), regions=tuple(map(report.region_name, codes)), what=what))
+                          region=report.region_name(one), regions=tuple(map(report.region_name, codes)),
+                          what=missing))
     quiet = [name for name, _, spend in report.skipped_regions if not spend]
     if quiet:
         steps.append(Step("regions-unseen", regions=tuple(quiet)))
