@@ -64,15 +64,16 @@ class MotoServer:
     def stop(self) -> None:
         self._server.stop()
 
-    def _post(self, path: str, payload: Any = None) -> bytes:
+    def _post(self, path: str, payload: Any = None, timeout: float = 30) -> bytes:
         data = json.dumps(payload).encode() if payload is not None else b""
         request = urllib.request.Request(self.url + path, data=data, method="POST",
                                          headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=30) as answer:
+        with urllib.request.urlopen(request, timeout=timeout) as answer:
             return bytes(answer.read())
 
     def reset(self) -> None:
-        self._post("/moto-api/reset")
+        # Dropping an attacked account of hundreds of instances takes moto a while on a loaded machine.
+        self._post("/moto-api/reset", timeout=180)
 
     def set_cost_results(self, results: list[dict[str, Any]]) -> None:
         """Queue Cost Explorer answers; each new GetCostAndUsage request takes the next one."""
