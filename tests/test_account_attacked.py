@@ -489,7 +489,8 @@ def _render(account: object) -> str:
 
 
 def test_the_report_uses_only_codes_the_summary_can_say(attacked: Attacked) -> None:
-    from triage.account.records import GAP_KINDS, RESOURCE_TYPES
+    from triage.account.collectors import RESOURCE_TYPES
+    from triage.account.records import GAP_KINDS
     from triage.account.suspicion import REASONS
 
     assert {r.resource_type for r in attacked.report.resources} <= set(RESOURCE_TYPES)

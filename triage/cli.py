@@ -83,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--state", help="SQLite state file with the case (default under the XDG state dir)")
 
     explain = commands.add_parser("explain", help="one mail: authenticity, rules, entities")
-    common(explain, state=False)
+    common(explain)
     explain.add_argument("file", type=Path, help="an .eml file")
     explain.add_argument("--offline", action="store_true", help="no DNS look-ups for DKIM")
     return parser
@@ -144,7 +144,7 @@ def _scan(args: argparse.Namespace, config: Config, env: Environment) -> int:
                           no_send=args.no_send, offline=args.offline)
     rules_dir = paths.rules_dir(env.environ)
     source = open_source(args.source, config.imap, max_bytes=config.mail.max_bytes, rules_dir=rules_dir,
-                         env=env.environ)
+                         env=env.environ, forwarders=config.notify.allowed_forwarders)
     reporter: JsonReporter | TableReporter = JsonReporter(env) if args.json else TableReporter(env)
     with open_state(_state_path(args, env)) as state:
         # Built inside: the translation stage keeps its cache and glossary id in the state.
@@ -501,10 +501,26 @@ def _closing_line(report: AccountReport) -> str:
 
 def _explain(args: argparse.Namespace, config: Config, env: Environment) -> int:
     from triage.explain import explain_file
+    from triage.state import read_known_accounts
 
-    explanation = explain_file(args.file, config, rules_dir=paths.rules_dir(env.environ), offline=args.offline)
-    print(_explanation_text(explanation), file=env.stdout)
+    known = tuple(read_known_accounts(_state_path(args, env)))
+    explanations = explain_file(args.file, config, rules_dir=paths.rules_dir(env.environ), offline=args.offline,
+                                known=known)
+    print("\n\n".join(_explanation_text(e) for e in explanations), file=env.stdout)
     return int(ExitStatus.OK)
+
+
+def _forward_lines(e: Any) -> list[str]:
+    """A forward: unwrapped by whom and how (the lines below are then the original's), or why not."""
+    if e.refused:
+        return [f"forward:       not unwrapped: {e.refused}"]
+    f = e.forward
+    if f is None:
+        return []
+    how = f"attached ({f.client})" if f.how == "attachment" else f"inline ({f.client} block)"
+    note = "" if f.verifiable else "; the original cannot be verified"
+    return [f"forwarded by:  {f.forwarder} (authenticated), unwrapped: {how}{note}",
+            "original:      (everything below is about the forwarded original)"]
 
 
 def _explanation_text(e: Any) -> str:
@@ -512,6 +528,7 @@ def _explanation_text(e: Any) -> str:
     c = e.classification
     lines = [
         f"file:          {e.path}",
+        *_forward_lines(e),
         f"from:          {e.mail.sender}",
         f"subject:       {e.mail.subject}",
         f"date:          {e.mail.date.isoformat() if e.mail.date else '-'}",
@@ -534,6 +551,8 @@ def _explanation_text(e: Any) -> str:
     if c.evidence:
         lines.append("signals:")
         lines += [f"  - {s}" for s in c.evidence]
+    lines.append("owner's accounts:" + ("" if e.owner_accounts else " none known yet"))
+    lines += [f"  - {account}: {where}" for account, where in e.owner_accounts]
     found = [(name, values) for name, values in e.entities.items() if values]
     if found:
         lines.append("entities:")

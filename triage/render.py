@@ -95,11 +95,16 @@ class Summary:
     text: str
     html: str
     reply: str  # English draft for the support case; "" when none is needed
+    # Addressing (triage.answer): who gets it ((): [notify] to) and the forward it answers ("": none).
+    recipients: tuple[str, ...] = ()
+    in_reply_to: str = ""
+    tag: str = ""  # tells apart the deliveries of one summary (one reply per forwarder)
 
     @property
     def message_id(self) -> str:
         """The same summary always gets the same Message-ID, so a mail client can drop a repeat."""
-        return f"<triage.{self.case_id}.{self.digest}@triage.invalid>"
+        tag = f".{self.tag}" if self.tag else ""
+        return f"<triage.{self.case_id}.{self.digest}{tag}@triage.invalid>"
 
 
 def load_texts(templates_dir: Path) -> Texts:

@@ -74,7 +74,19 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE summaries ADD COLUMN subject TEXT NOT NULL DEFAULT '';
     ALTER TABLE summaries ADD COLUMN text TEXT NOT NULL DEFAULT '';
     """,
-    # 3: each account check made for a case: what was left to remove and what could not be seen, so the
+    # 3: the owner's AWS accounts, learned (the check's credentials, authenticated AWS mail) instead of
+    # demanded in [aws] account_ids; one row per account and the way it was learned.
+    """
+    CREATE TABLE known_accounts (
+        account_id  TEXT NOT NULL,
+        source      TEXT NOT NULL,          -- sts (the check's credentials) or mail
+        detail      TEXT NOT NULL,          -- the caller ARN, or which mail taught it
+        first_seen  TEXT NOT NULL,
+        last_seen   TEXT NOT NULL,
+        PRIMARY KEY (account_id, source)
+    );
+    """,
+    # 4: each account check made for a case: what was left to remove and what could not be seen, so the
     # next check can say what is gone and what is still there.
     """
     CREATE TABLE account_checks (
@@ -115,6 +127,17 @@ class SentSummary:
     sent_at: datetime  # when this summary went out
     last_sent_at: datetime  # when anything (summary or reminder) last went out for the case
     last_mail_at: datetime | None  # date of the newest mail in the case
+
+
+@dataclass(frozen=True)
+class KnownAccount:
+    """One of the owner's AWS accounts and how triage learned it."""
+
+    account_id: str
+    source: str  # "sts": the account check's credentials; "mail": authenticated AWS mail naming it
+    detail: str  # the caller ARN, or the mail that named it (kind, sender, date, subject)
+    first_seen: str
+    last_seen: str
 
 
 def now() -> str:
@@ -207,6 +230,21 @@ class State:
         return [SentSummary(r[0], r[1], r[2], r[3], r[4], datetime.fromisoformat(r[5]), datetime.fromisoformat(r[6]),
                             datetime.fromisoformat(r[7]) if r[7] else None) for r in rows]
 
+    # --- the owner's accounts, as learned ---
+
+    def remember_account(self, account_id: str, source: str, detail: str) -> None:
+        """Record that `account_id` is the owner's; the first detail of each source is kept."""
+        stamp = now()
+        with self.db:
+            self.db.execute(
+                "INSERT INTO known_accounts (account_id, source, detail, first_seen, last_seen) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (account_id, source) DO UPDATE SET last_seen = excluded.last_seen",
+                (account_id, source, detail, stamp, stamp),
+            )
+
+    def known_accounts(self) -> list[KnownAccount]:
+        return _known_accounts(self.db)
+
     # --- account checks made for a case ---
 
     def record_check(self, case_id: str, checked_at: str, account_id: str, record: dict[str, Any]) -> None:
@@ -258,6 +296,31 @@ def open_state(path: str | Path) -> Iterator[State]:
         yield state
     finally:
         state.close()
+
+
+def read_known_accounts(path: str | Path) -> list[KnownAccount]:
+    """The known accounts of the state at `path`, read without taking the lock (a running daemon holds it)
+    and without creating or migrating anything: none when there is no state yet."""
+    if str(path) == MEMORY or not Path(path).is_file():
+        return []
+    try:
+        db = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True, timeout=10)
+    except sqlite3.Error as exc:
+        raise StateError(f"cannot read the state file {path}: {exc}") from None
+    try:
+        if db.execute("PRAGMA user_version").fetchone()[0] < 3:
+            return []
+        return _known_accounts(db)
+    except sqlite3.DatabaseError as exc:
+        raise StateError(f"state file {path} is not a triage database ({exc}); use another --state") from None
+    finally:
+        db.close()
+
+
+def _known_accounts(db: sqlite3.Connection) -> list[KnownAccount]:
+    rows = db.execute("SELECT account_id, source, detail, first_seen, last_seen FROM known_accounts "
+                      "ORDER BY account_id, source").fetchall()
+    return [KnownAccount(*r) for r in rows]
 
 
 def _open(path: str) -> State:

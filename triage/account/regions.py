@@ -12,13 +12,18 @@ import tomllib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from triage.account.collecting import paginate
 from triage.account.failures import gap_for
 from triage.account.records import GLOBAL, Gap, RegionPlan, RegionStatus
 from triage.account.sweep import Scope, Task, TaskResult
 from triage.errors import RulesError
+
+if TYPE_CHECKING:
+    from mypy_boto3_ec2 import EC2Client
 
 CALLS = ("account:ListRegions", "ec2:DescribeRegions")
 
@@ -85,8 +90,7 @@ def _list_regions(scope: Scope) -> tuple[list[RegionStatus], str, list[Gap]]:
     gaps: list[Gap] = []
     try:
         statuses: list[RegionStatus] = []
-        paginator = scope.clients.account().get_paginator("list_regions")
-        for page in paginator.paginate(RegionOptStatusContains=_ALL_STATUSES):  # type: ignore[arg-type]
+        for page in paginate(scope, "account", "ListRegions", RegionOptStatusContains=_ALL_STATUSES):
             statuses.extend(RegionStatus(r["RegionName"], r.get("RegionOptStatus", "UNKNOWN"))
                             for r in page.get("Regions", []))
         if statuses:
@@ -94,7 +98,8 @@ def _list_regions(scope: Scope) -> tuple[list[RegionStatus], str, list[Gap]]:
     except (ClientError, BotoCoreError):
         pass  # the fallback below answers; DescribeRegions shows the same opt-in states
     try:
-        answer = scope.clients.ec2(scope.clients.default_region).describe_regions(AllRegions=True)
+        ec2: EC2Client = scope.clients.client("ec2", GLOBAL)
+        answer = ec2.describe_regions(AllRegions=True)
         statuses = [RegionStatus(r["RegionName"], _EC2_STATUS.get(r.get("OptInStatus", ""), "UNKNOWN"))
                     for r in answer.get("Regions", [])]
         if statuses:
