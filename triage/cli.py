@@ -79,6 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--json", action="store_true", help="JSON lines on stdout")
     check.add_argument("--profile", help="AWS profile (default: [aws] profile, then boto3's chain)")
     check.add_argument("--regions", help="comma-separated region codes (default: [aws] regions, or all)")
+    check.add_argument("--case", help="check again for this case and compare with its last check")
+    check.add_argument("--state", help="SQLite state file with the case (default under the XDG state dir)")
 
     explain = commands.add_parser("explain", help="one mail: authenticity, rules, entities")
     common(explain)
@@ -305,6 +307,8 @@ def _check_account(args: argparse.Namespace, config: Config, env: Environment) -
         aws = replace(aws, profile=args.profile)
     if args.regions:
         aws = replace(aws, regions=_region_codes(args.regions))
+    if args.case:
+        return _recheck(args, config, aws, env)
     progress = _SweepProgress(env) if env.stderr_is_tty and not args.json else None
     report = check_account(aws, config.billing, rules_dir=paths.rules_dir(env.environ), limits=SweepLimits(),
                            observer=progress)
@@ -315,6 +319,39 @@ def _check_account(args: argparse.Namespace, config: Config, env: Environment) -
             print(json.dumps(record, ensure_ascii=False), file=env.stdout)
     else:
         print(_account_text(report), file=env.stdout)
+    return int(ExitStatus.OK)
+
+
+def _recheck(args: argparse.Namespace, config: Config, aws: Any, env: Environment) -> int:
+    """check-account --case: check again, compare with the case's last check, and keep this one."""
+    from triage.account import SweepLimits, check_account, json_records
+    from triage.account.remediation import load_remediation_rules
+    from triage.pipeline import remember_check
+    from triage.render import load_texts, render_progress
+    from triage.state import open_state
+
+    rules_dir = paths.rules_dir(env.environ)
+    remediation = load_remediation_rules(rules_dir)
+    texts = load_texts(paths.templates_dir(env.environ))
+    with open_state(_state_path(args, env)) as state:
+        if not state.has_case(args.case):
+            raise ConfigError(f"--case {args.case}: no such case in the state {state.where}; "
+                              f"run `triage scan` first, or give the state with --state")
+        sweep_progress = _SweepProgress(env) if env.stderr_is_tty and not args.json else None
+        report = check_account(aws, config.billing, incident_start=state.case_first_date(args.case),
+                               rules_dir=rules_dir, limits=SweepLimits(), observer=sweep_progress)
+        if sweep_progress is not None:
+            sweep_progress.finish()
+        progress = remember_check(state, args.case, report, remediation)
+    assert progress is not None
+    if args.json:
+        records = json_records(report)
+        resources = [r for r in records if r["type"] == "resource"]
+        print("\n".join(json.dumps(r, ensure_ascii=False) for r in
+                        [*resources, progress.record(), *records[len(resources):]]), file=env.stdout)
+    else:
+        print(_account_text(report), file=env.stdout)
+        print(render_progress(progress, texts).rstrip(), file=env.stdout)
     return int(ExitStatus.OK)
 
 

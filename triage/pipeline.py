@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from triage.account.recheck import Progress, compare, snapshot
+from triage.account.remediation import RemediationRules, load_remediation_rules
 from triage.account.report import AccountReport
 from triage.answer import REPLY_CHANNEL, deliveries, pending_replies
 from triage.authenticate import Authenticity, authenticate
@@ -27,7 +29,7 @@ from triage.errors import NotifyError, SourceError, TriageError
 from triage.forward import Forward, ForwardFormats, load_formats, unwrap
 from triage.known_accounts import MAIL, STS, accounts_taught, owner_accounts, taught_by
 from triage.mail import Mail
-from triage.output import message_record
+from triage.output import message_record, utc_z
 from triage.parse import MalformedMail, parse_mail
 from triage.render import Summary, Texts, load_texts, render_summary
 from triage.severity import at_least
@@ -96,13 +98,14 @@ class Context:
     texts: Texts
     options: ScanOptions
     services: Services
+    remediation: RemediationRules
     forwards: ForwardFormats = field(default_factory=ForwardFormats)
 
 
 def load_context(config: Config, rules_dir: Path, templates_dir: Path, options: ScanOptions,
                  services: Services) -> Context:
     return Context(config, load_rules(rules_dir, config.rules.extra), load_texts(templates_dir), options, services,
-                   load_formats(rules_dir))
+                   load_remediation_rules(rules_dir), load_formats(rules_dir))
 
 
 def scan(ctx: Context, source: Source, state: State, reporter: Reporter) -> ScanTotals:
@@ -261,12 +264,14 @@ def _handle_case(ctx: Context, case: Case, state: State) -> CaseOutcome:
         account = ctx.services.check_account(case)
         if isinstance(account, AccountReport):  # the check's credentials are the owner's account
             state.remember_account(account.account_id, STS, account.caller_arn)
+    progress = remember_check(state, case.case_id, account, ctx.remediation)
     translation = None
     if not (opts.no_translate or opts.offline) and ctx.services.translate:
         translation = ctx.services.translate(case)
 
     summary = render_summary(
-        case, ctx.texts, account=account, translation=translation, options=_stage_notes(ctx), config=ctx.config
+        case, ctx.texts, account=account, translation=translation, options=_stage_notes(ctx), config=ctx.config,
+        remediation=ctx.remediation, progress=progress,
     )
     out = deliveries(summary, replies, owner=ctx.config.notify.to, owner_due=owner_due, texts=ctx.texts)
     if not sending:
@@ -278,6 +283,15 @@ def _handle_case(ctx: Context, case: Case, state: State) -> CaseOutcome:
             state.record_summary(case.case_id, digest, channel, subject=delivery.summary.subject,
                                  text=delivery.summary.text)
     return CaseOutcome(case, "sent", out[0].summary)
+
+
+def remember_check(state: State, case_id: str, account: object | None, rules: RemediationRules) -> Progress | None:
+    """Compare a completed check with the case's last one, and keep it for the next. None without a check."""
+    if not isinstance(account, AccountReport):
+        return None
+    progress = compare(case_id, state.last_check(case_id), account, rules)
+    state.record_check(case_id, utc_z(account.checked_at) or "", account.account_id, snapshot(account, rules))
+    return progress
 
 
 def _stage_notes(ctx: Context) -> dict[str, bool]:

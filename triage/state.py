@@ -86,6 +86,17 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (account_id, source)
     );
     """,
+    # 4: each account check made for a case: what was left to remove and what could not be seen, so the
+    # next check can say what is gone and what is still there.
+    """
+    CREATE TABLE account_checks (
+        case_id     TEXT NOT NULL,
+        checked_at  TEXT NOT NULL,          -- when the check ran (UTC)
+        account_id  TEXT NOT NULL,
+        record      TEXT NOT NULL,          -- JSON: suspicious resources left, by region and type; gaps
+        PRIMARY KEY (case_id, checked_at)
+    );
+    """,
 )
 
 
@@ -233,6 +244,30 @@ class State:
 
     def known_accounts(self) -> list[KnownAccount]:
         return _known_accounts(self.db)
+
+    # --- account checks made for a case ---
+
+    def record_check(self, case_id: str, checked_at: str, account_id: str, record: dict[str, Any]) -> None:
+        with self.db:
+            self.db.execute(
+                "INSERT OR REPLACE INTO account_checks (case_id, checked_at, account_id, record) VALUES (?, ?, ?, ?)",
+                (case_id, checked_at, account_id, json.dumps(record, ensure_ascii=False)),
+            )
+
+    def last_check(self, case_id: str) -> dict[str, Any] | None:
+        """The record of the case's latest account check, or None when it was never checked."""
+        row = self.db.execute(
+            "SELECT record FROM account_checks WHERE case_id = ? ORDER BY checked_at DESC LIMIT 1", (case_id,)
+        ).fetchone()
+        return dict(json.loads(row[0])) if row else None
+
+    def case_first_date(self, case_id: str) -> datetime | None:
+        """The date of the case's oldest mail, when one is known."""
+        row = self.db.execute("SELECT MIN(date) FROM messages WHERE case_id = ?", (case_id,)).fetchone()
+        return datetime.fromisoformat(row[0]) if row and row[0] else None
+
+    def has_case(self, case_id: str) -> bool:
+        return self.db.execute("SELECT 1 FROM cases WHERE case_id = ?", (case_id,)).fetchone() is not None
 
     # --- caches for later stages (translations, glossary ids) ---
 
