@@ -28,7 +28,7 @@ from typing import Any
 
 from triage.authenticate import VERDICTS, Authenticity
 from triage.entities import Entities, find_entities
-from triage.errors import RulesError
+from triage.errors import DataError, RulesError
 from triage.mail import Mail
 from triage.severity import KINDS, SEVERITIES, rank
 from triage.signals import SIGNALS, Lexicon, Signals, compute_signals
@@ -93,11 +93,16 @@ def load_rules(rules_dir: Path, extra: tuple[Path, ...] = ()) -> RuleSet:
     domains: list[str] = []
     lists: dict[str, list[str]] = {k: [] for k in _LEXICON_LISTS}
     patterns: dict[str, list[re.Pattern[str]]] = {k: [] for k in _LEXICON_PATTERNS}
+    if not rules_dir.is_dir():
+        raise DataError(f"the rules folder {rules_dir} does not exist; reinstall triage, or point TRIAGE_DATA_DIR "
+                        f"at a folder holding rules/ and templates/")
     shipped = sorted(rules_dir.glob("*.toml"))
+    classifying = 0
     for path in (*shipped, *extra):
         data = _read(path)
         if path in shipped and not set(data) & _FILE_KEYS:
             continue
+        classifying += path in shipped
         unknown = sorted(set(data) - _FILE_KEYS)
         if unknown:
             raise RulesError(f"rules file {path}: unknown top-level key {unknown[0]!r} "
@@ -116,6 +121,9 @@ def load_rules(rules_dir: Path, extra: tuple[Path, ...] = ()) -> RuleSet:
             rule = _rule(entry, where, str(path))
             disabled.discard(rule.name)
             by_name[rule.name] = rule
+    if not classifying:
+        raise DataError(f"the rules folder {rules_dir} holds no rules file (*.toml with [[rule]], [lexicon] or "
+                        f"aws_domains); without rules every mail would be judged `other`")
     lexicon = Lexicon(
         brands=_uniq(lists["brands"]), glue_words=_uniq(lists["glue_words"]),
         freemail_domains=_uniq(lists["freemail_domains"]),

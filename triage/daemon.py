@@ -77,7 +77,7 @@ class LogReporter:
     def case(self, outcome: CaseOutcome) -> None:
         log.info("case %s: %s, summary %s", outcome.case.case_id, outcome.case.kind, outcome.delivery)
 
-    def progress(self, done: int) -> None:
+    def progress(self, done: int, total: int | None) -> None:
         pass
 
 
