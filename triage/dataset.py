@@ -20,7 +20,7 @@ def check_dataset(rules_dir: Path, templates_dir: Path, extra: tuple[Path, ...] 
     from triage.account.regions import load_region_names
     from triage.classify import load_rules
     from triage.relevance import load_narrowing
-    from triage.render import load_texts
+    from triage.render import check_templates, load_texts
     from triage.translate.glossary import load_glossary
 
     rules = load_rules(rules_dir, extra)
@@ -28,7 +28,7 @@ def check_dataset(rules_dir: Path, templates_dir: Path, extra: tuple[Path, ...] 
     if missing:
         raise DataError(f"the rules in {rules_dir} have no rule for the security kind(s) {', '.join(missing)}; "
                         f"such mail would be judged `other`: reinstall triage or restore the rules files")
-    load_texts(templates_dir)
+    check_templates(load_texts(templates_dir), templates_dir)
     load_region_names(rules_dir)
     load_prices(rules_dir)
     load_narrowing(rules_dir)

@@ -108,8 +108,6 @@ ENTRY_TEMPLATES = ("subject.txt.j2", "reply.txt.j2", "summary.txt.j2", "summary.
 
 
 def load_texts(templates_dir: Path) -> Texts:
-    """texts.toml and every template a summary can need, checked now: a missing one is an error here, not
-    in the middle of a scan with a compromise case in hand."""
     if not templates_dir.is_dir():
         raise DataError(f"the templates folder {templates_dir} does not exist; reinstall triage, or point "
                         f"TRIAGE_DATA_DIR at a folder holding rules/ and templates/")
@@ -144,12 +142,14 @@ def load_texts(templates_dir: Path) -> Texts:
         raise RulesError(f"{path}: [formats] needs weekdays, morning, afternoon, date, unknown_date, usd, yen, "
                          f"yen_man and yen_oku ({exc})") from None
     env.filters.update(jst=formats.jst, yen=formats.yen, usd=formats.usd)
-    _check_templates(env, templates_dir)
     return Texts(kinds=kinds, labels=data.get("labels", {}), links=data.get("links", {}), env=env)
 
 
-def _check_templates(env: jinja2.Environment, templates_dir: Path) -> None:
-    """Every entry template and everything it includes or imports exists and compiles."""
+def check_templates(texts: Texts, templates_dir: Path) -> None:
+    """Every entry template and everything it includes or imports exists and parses: a missing one is an
+    error when a command starts, not in the middle of a scan with a compromise case in hand. (Once per
+    command: it costs more than loading the texts, which the daemon does on every pass.)"""
+    env = texts.env
     pending, checked = list(ENTRY_TEMPLATES), set()
     while pending:
         name = pending.pop()
