@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 APT    := DEBIAN_FRONTEND=noninteractive apt-get
 
-.PHONY: demo test lint bench dovecot clean
+.PHONY: demo test lint bench dovecot systemd clean
 
 # The virtualenv is rebuilt when pyproject.toml changes.
 $(VENV): pyproject.toml
@@ -20,6 +20,10 @@ $(VENV): pyproject.toml
 dovecot:
 	@command -v dovecot >/dev/null 2>&1 || { $(APT) update -q && $(APT) install -y -q --no-install-recommends dovecot-imapd openssl; }
 
+# systemd-analyze, for the test that verifies contrib/*.service (nothing is started or enabled).
+systemd:
+	@command -v systemd-analyze >/dev/null 2>&1 || { $(APT) update -q && $(APT) install -y -q --no-install-recommends systemd; }
+
 # The whole story on a local moto server seeded like an attacked account: no credentials, no internet.
 demo: $(VENV)
 	$(BIN)/python examples/demo.py
@@ -28,7 +32,7 @@ lint: $(VENV)
 	$(BIN)/ruff check triage tests benchmarks
 	$(BIN)/mypy triage
 
-test: $(VENV) dovecot lint
+test: $(VENV) dovecot systemd lint
 	$(BIN)/pytest -q
 
 bench: $(VENV) dovecot

@@ -1,7 +1,7 @@
 """The command line: parse options, call the pipeline, print. No work is done here.
 
 Errors a user can fix are one line on stderr (`triage: …`) with exit status 2; nothing else prints a
-traceback unless --debug is given.
+traceback unless --debug is given. Every exit status is a member of `ExitStatus`.
 """
 
 from __future__ import annotations
@@ -21,14 +21,15 @@ from typing import IO, TYPE_CHECKING, Any
 from triage import __version__, paths
 from triage.cases import ClassifiedMail
 from triage.config import Config, load_config
+from triage.dataset import check_dataset
 from triage.errors import ConfigError, ExitStatus, TriageError
 from triage.output import case_record, summary_record
 from triage.pipeline import CaseOutcome, ScanOptions, ScanTotals
+from triage.render import JST
 
 if TYPE_CHECKING:
     from triage.account.records import Resource
     from triage.account.report import AccountReport
-    from triage.account.sweep import Task
 
 log = logging.getLogger("triage")
 
@@ -56,6 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def common(p: argparse.ArgumentParser, *, state: bool = True) -> None:
+        # Also after the command (`triage scan --debug`); SUPPRESS keeps a --debug given before it.
+        p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                       help="log every step and show tracebacks")
         p.add_argument("--config", type=Path, help="config file (default $TRIAGE_CONFIG, else the XDG path)")
         if state:
             p.add_argument("--state", help="SQLite state file (default under the XDG state dir); :memory: for none")
@@ -105,6 +109,7 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
     )
     try:
         config = _config(args, env)
+        check_dataset(paths.rules_dir(env.environ), paths.templates_dir(env.environ), config.rules.extra)
         handler = {"scan": _scan, "daemon": _daemon, "check-account": _check_account, "explain": _explain}
         return handler[args.command](args, config, env)
     except TriageError as exc:
@@ -114,11 +119,11 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
         return int(exc.exit_status)
     except KeyboardInterrupt:
         print("triage: interrupted", file=env.stderr)
-        return 130
+        return int(ExitStatus.INTERRUPTED)
     except BrokenPipeError:  # the reader went away (`triage scan | head`): stop quietly, as Unix tools do
         with contextlib.suppress(OSError):
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 141
+        return int(ExitStatus.BROKEN_PIPE)
 
 
 def _config(args: argparse.Namespace, env: Environment) -> Config:
@@ -145,7 +150,8 @@ def _scan(args: argparse.Namespace, config: Config, env: Environment) -> int:
     rules_dir = paths.rules_dir(env.environ)
     source = open_source(args.source, config.imap, max_bytes=config.mail.max_bytes, rules_dir=rules_dir,
                          env=env.environ, forwarders=config.notify.allowed_forwarders)
-    reporter: JsonReporter | TableReporter = JsonReporter(env) if args.json else TableReporter(env)
+    progress = Progress(env, "mails read")
+    reporter: JsonReporter | TableReporter = JsonReporter(env, progress) if args.json else TableReporter(env, progress)
     with open_state(_state_path(args, env)) as state:
         # Built inside: the translation stage keeps its cache and glossary id in the state.
         services = services_from_config(config, options, env.environ, state=state)
@@ -159,9 +165,37 @@ def _scan(args: argparse.Namespace, config: Config, env: Environment) -> int:
     return int(ExitStatus.OK)
 
 
-class JsonReporter:
-    def __init__(self, env: Environment) -> None:
+class Progress:
+    """One line on stderr, redrawn in place, while long work runs: `[####......] 1200 of 5000 mails read`.
+    Only when stderr is a terminal; a log file or a pipe gets nothing."""
+
+    def __init__(self, env: Environment, what: str) -> None:
         self.env = env
+        self.what = what
+        self.shown = False
+
+    def update(self, done: int, total: int | None) -> None:
+        if not self.env.stderr_is_tty:
+            return
+        if total:
+            total = max(total, done)  # a source's count is an estimate; never show more done than in all
+            line = f"{_bar(done, total)} {done} of {total} {self.what}"
+        else:
+            line = f"{done} {self.what}"
+        print(f"\r{line}\x1b[K", end="", file=self.env.stderr, flush=True)
+        self.shown = True
+
+    def finish(self) -> None:
+        """Clear the line, so what follows on the terminal starts clean."""
+        if self.shown:
+            print("\r\x1b[K", end="", file=self.env.stderr, flush=True)
+            self.shown = False
+
+
+class JsonReporter:
+    def __init__(self, env: Environment, progress: Progress) -> None:
+        self.env = env
+        self._progress = progress
 
     def _line(self, record: Mapping[str, object]) -> None:
         print(json.dumps(record, ensure_ascii=False), file=self.env.stdout, flush=True)
@@ -178,26 +212,25 @@ class JsonReporter:
         if printed:
             self._line(printed)
 
-    def progress(self, done: int) -> None:
-        pass
+    def progress(self, done: int, total: int | None) -> None:
+        self._progress.update(done, total)
 
     def finish(self, totals: ScanTotals) -> None:
-        pass
+        self._progress.finish()
 
 
 class TableReporter:
-    """A compact table of the mails about AWS, then each case and its summary."""
+    """A compact table of the mails about AWS, then each case and its summary. Dates are Japan time, as in
+    the summaries, and the column says so."""
 
-    PROGRESS_AFTER = 200
-
-    def __init__(self, env: Environment) -> None:
+    def __init__(self, env: Environment, progress: Progress) -> None:
         self.env = env
         self.rows: list[tuple[str, ...]] = []
         self.outcomes: list[CaseOutcome] = []
-        self._progress_shown = False
+        self._progress = progress
 
     def message(self, item: ClassifiedMail, record: dict[str, object]) -> None:
-        date = item.mail.date.astimezone().strftime("%Y-%m-%d %H:%M") if item.mail.date else "-"
+        date = item.mail.date.astimezone(JST).strftime("%Y-%m-%d %H:%M") if item.mail.date else "-"
         self.rows.append((date, item.severity, item.kind, item.authenticity.verdict,
                           item.mail.sender.address or "-", item.mail.subject or "-"))
 
@@ -207,17 +240,14 @@ class TableReporter:
     def case(self, outcome: CaseOutcome) -> None:
         self.outcomes.append(outcome)
 
-    def progress(self, done: int) -> None:
-        if self.env.stderr_is_tty and done >= self.PROGRESS_AFTER and done % 50 == 0:
-            print(f"\r{_bar(done)} {done} mails read", end="", file=self.env.stderr, flush=True)
-            self._progress_shown = True
+    def progress(self, done: int, total: int | None) -> None:
+        self._progress.update(done, total)
 
     def finish(self, totals: ScanTotals) -> None:
         out = self.env.stdout
-        if self._progress_shown:
-            print(file=self.env.stderr)
+        self._progress.finish()
         if self.rows:
-            print(_table(("DATE", "SEVERITY", "KIND", "AUTH", "FROM", "SUBJECT"), self.rows), file=out)
+            print(_table(("DATE (JST)", "SEVERITY", "KIND", "AUTH", "FROM", "SUBJECT"), self.rows), file=out)
         else:
             print("No new mail about AWS.", file=out)
         quiet = [o for o in self.outcomes if o.delivery == "skipped"]
@@ -250,8 +280,8 @@ def _totals_line(t: ScanTotals) -> str:
     return ", ".join(parts)
 
 
-def _bar(done: int, width: int = 20) -> str:
-    filled = (done // 50) % (width + 1)
+def _bar(done: int, total: int, width: int = 20) -> str:
+    filled = width * done // total
     return "[" + "#" * filled + "." * (width - filled) + "]"
 
 
@@ -309,17 +339,19 @@ def _check_account(args: argparse.Namespace, config: Config, env: Environment) -
         aws = replace(aws, regions=_region_codes(args.regions))
     if args.case:
         return _recheck(args, config, aws, env)
-    progress = _SweepProgress(env) if env.stderr_is_tty and not args.json else None
-    report = check_account(aws, config.billing, rules_dir=paths.rules_dir(env.environ), limits=SweepLimits(),
-                           observer=progress)
-    if progress is not None:
+    progress = Progress(env, "regions read")
+    try:
+        report = check_account(aws, config.billing, rules_dir=paths.rules_dir(env.environ), limits=SweepLimits(),
+                               progress=progress.update)
+    finally:
         progress.finish()
     if args.json:
         for record in json_records(report):
             print(json.dumps(record, ensure_ascii=False), file=env.stdout)
     else:
         print(_account_text(report), file=env.stdout)
-    return int(ExitStatus.OK)
+    # A partial check is not a clean one: cron and scripts must be able to tell them apart.
+    return int(ExitStatus.OK if _checked_everything(report) else ExitStatus.PARTIAL_CHECK)
 
 
 def _recheck(args: argparse.Namespace, config: Config, aws: Any, env: Environment) -> int:
@@ -337,10 +369,11 @@ def _recheck(args: argparse.Namespace, config: Config, aws: Any, env: Environmen
         if not state.has_case(args.case):
             raise ConfigError(f"--case {args.case}: no such case in the state {state.where}; "
                               f"run `triage scan` first, or give the state with --state")
-        sweep_progress = _SweepProgress(env) if env.stderr_is_tty and not args.json else None
-        report = check_account(aws, config.billing, incident_start=state.case_first_date(args.case),
-                               rules_dir=rules_dir, limits=SweepLimits(), observer=sweep_progress)
-        if sweep_progress is not None:
+        sweep_progress = Progress(env, "regions read")
+        try:
+            report = check_account(aws, config.billing, incident_start=state.case_first_date(args.case),
+                                   rules_dir=rules_dir, limits=SweepLimits(), progress=sweep_progress.update)
+        finally:
             sweep_progress.finish()
         progress = remember_check(state, args.case, report, remediation)
     assert progress is not None
@@ -352,7 +385,7 @@ def _recheck(args: argparse.Namespace, config: Config, aws: Any, env: Environmen
     else:
         print(_account_text(report), file=env.stdout)
         print(render_progress(progress, texts).rstrip(), file=env.stdout)
-    return int(ExitStatus.OK)
+    return int(ExitStatus.OK if _checked_everything(report) else ExitStatus.PARTIAL_CHECK)
 
 
 def _region_codes(text: str) -> tuple[str, ...]:
@@ -367,21 +400,9 @@ def _region_codes(text: str) -> tuple[str, ...]:
     return codes
 
 
-class _SweepProgress:
-    """A one-line counter on stderr while the account is read."""
-
-    def __init__(self, env: Environment) -> None:
-        self.env = env
-        self.done = 0
-
-    def __call__(self, task: Task, begin: float, end: float) -> None:
-        self.done += 1
-        if self.done % 10 == 0:
-            print(f"\r{_bar(self.done * 5)} {self.done} listings read", end="", file=self.env.stderr, flush=True)
-
-    def finish(self) -> None:
-        if self.done >= 10:
-            print(file=self.env.stderr)
+def _checked_everything(report: AccountReport) -> bool:
+    """Every region swept whole, and IAM and cost too: no gap of any kind."""
+    return report.every_region_checked and not report.gaps
 
 
 def _account_text(report: AccountReport) -> str:
@@ -482,7 +503,7 @@ def _cost_line(report: AccountReport) -> str:
 
 def _closing_line(report: AccountReport) -> str:
     swept = len(report.regions_swept)
-    if report.every_region_checked and not report.global_gaps:
+    if _checked_everything(report):
         return f"Every region was checked ({swept} regions), and IAM and cost too: nothing was left out."
     if report.every_region_checked:
         return (f"Every region was checked ({swept} regions); {len(report.global_gaps)} account-wide part(s) "

@@ -81,7 +81,7 @@ class LogReporter:
     def case(self, outcome: CaseOutcome) -> None:
         log.info("case %s: %s, summary %s", outcome.case.case_id, outcome.case.kind, outcome.delivery)
 
-    def progress(self, done: int) -> None:
+    def progress(self, done: int, total: int | None) -> None:
         pass
 
 
@@ -174,7 +174,11 @@ class Daemon:
     def wait_for_mail(self) -> None:
         """Return when INBOX reports new mail, the poll interval is over, or the daemon is stopped."""
         deadline = time.monotonic() + self.timing.poll_seconds
-        watcher = self._watcher()
+        if self.watcher is None and self._open_watcher():
+            log.debug("INBOX got mail after the pass read it: another pass now")
+            return
+        watcher = self.watcher
+        assert watcher is not None
         watcher.idle()
         idle_until = time.monotonic() + self.timing.idle_seconds
         try:
@@ -197,11 +201,17 @@ class Daemon:
             if self.watcher is not None:
                 self._end_idle(watcher)
 
-    def _watcher(self) -> IMAPClient:
-        if self.watcher is None:
-            self.watcher = self.source.connect()
-            self.watcher.select_folder("INBOX", readonly=True)
-        return self.watcher
+    def _open_watcher(self) -> bool:
+        """Connect and select INBOX. True when INBOX already holds mail the last pass did not read: IDLE
+        reports only what arrives after SELECT, so mail that came in between would wait for the next poll."""
+        self.watcher = self.source.connect()
+        info = self.watcher.select_folder("INBOX", readonly=True)
+        stored = self.state.mailbox(self.source.mailbox_name("INBOX"))
+        if stored is None:  # the pass kept no checkpoint (a delivery failed): the poll retries, no hurry
+            return False
+        if stored.uidvalidity != int(info[b"UIDVALIDITY"]):
+            return True
+        return int(info.get(b"UIDNEXT", 0)) - 1 > stored.last_uid
 
     def _end_idle(self, watcher: IMAPClient) -> None:
         try:

@@ -86,7 +86,7 @@ class Reporter(Protocol):
     def message(self, item: ClassifiedMail, record: dict[str, object]) -> None: ...
     def skipped(self, where: str, reason: str) -> None: ...
     def case(self, outcome: CaseOutcome) -> None: ...
-    def progress(self, done: int) -> None: ...
+    def progress(self, done: int, total: int | None) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -114,8 +114,11 @@ def scan(ctx: Context, source: Source, state: State, reporter: Reporter) -> Scan
     checkpoints = []
     interrupted: SourceError | None = None
     try:
+        handed = 0
         for batch in source.batches(state, rescan=ctx.options.all_mail):
             items.extend(_read_batch(ctx, batch, state, reporter, totals))
+            handed += len(batch.mails) + len(batch.unreadable)
+            reporter.progress(handed, batch.total)
             if batch.checkpoint is not None:
                 checkpoints.append(batch.checkpoint)
     except SourceError as exc:
@@ -170,7 +173,6 @@ def _read_batch(ctx: Context, batch: Batch, state: State, reporter: Reporter,
             reporter.skipped(str(raw.origin), str(exc))
             continue
         totals.read += 1
-        reporter.progress(totals.read)
         if mail.defects:
             totals.defective += 1
             log.warning("mail %s (%s) has defects, read as well as possible: %s",

@@ -15,11 +15,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import jinja2
+import jinja2.meta
 import markupsafe
 
 from triage.cases import Case
 from triage.config import Config
-from triage.errors import RulesError
+from triage.errors import DataError, RulesError
 from triage.state import SentSummary
 from triage.untrusted import inert
 
@@ -107,7 +108,15 @@ class Summary:
         return f"<triage.{self.case_id}.{self.digest}{tag}@triage.invalid>"
 
 
+# The templates render_summary and render_reminder start from; what they include is found from them.
+ENTRY_TEMPLATES = ("subject.txt.j2", "reply.txt.j2", "summary.txt.j2", "summary.html.j2",
+                   "reminder_subject.txt.j2", "reminder.txt.j2")
+
+
 def load_texts(templates_dir: Path) -> Texts:
+    if not templates_dir.is_dir():
+        raise DataError(f"the templates folder {templates_dir} does not exist; reinstall triage, or point "
+                        f"TRIAGE_DATA_DIR at a folder holding rules/ and templates/")
     path = templates_dir / "texts.toml"
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -140,6 +149,27 @@ def load_texts(templates_dir: Path) -> Texts:
                          f"yen_man and yen_oku ({exc})") from None
     env.filters.update(jst=formats.jst, yen=formats.yen, usd=formats.usd, inert=inert)
     return Texts(kinds=kinds, labels=data.get("labels", {}), links=data.get("links", {}), env=env)
+
+
+def check_templates(texts: Texts, templates_dir: Path) -> None:
+    """Every entry template and everything it includes or imports exists and parses: a missing one is an
+    error when a command starts, not in the middle of a scan with a compromise case in hand. (Once per
+    command: it costs more than loading the texts, which the daemon does on every pass.)"""
+    env = texts.env
+    pending, checked = list(ENTRY_TEMPLATES), set()
+    while pending:
+        name = pending.pop()
+        if name in checked:
+            continue
+        checked.add(name)
+        try:
+            source = env.loader.get_source(env, name)[0] if env.loader else ""
+            tree = env.parse(source, name)
+        except jinja2.TemplateNotFound:
+            raise DataError(f"the template {templates_dir / name} is missing; reinstall triage") from None
+        except jinja2.TemplateSyntaxError as exc:
+            raise RulesError(f"{templates_dir / name} line {exc.lineno}: {exc.message}") from None
+        pending.extend(n for n in jinja2.meta.find_referenced_templates(tree) if n is not None)
 
 
 def render_summary(

@@ -33,6 +33,9 @@ class Batch:
     mails: tuple[RawMail, ...]
     checkpoint: Checkpoint | None = None
     unreadable: tuple[tuple[str, str], ...] = ()  # (where, why) of mails the source could not read
+    # How many mails (readable or not) the source expects to hand over in all, as far as it knows now;
+    # None when it cannot tell. Only for showing progress.
+    total: int | None = None
 
 
 class Source(Protocol):

@@ -16,7 +16,7 @@ import email
 import logging
 import ssl
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from imapclient import IMAPClient
@@ -80,9 +80,13 @@ class ImapSource:
 
     def batches(self, state: State, *, rescan: bool) -> Iterator[Batch]:
         client = self.connect()
+        handed = 0  # mails handed over so far: the running total counts the folders read before
         try:
             for folder in self._folders(client):
-                yield from self._read_folder(client, folder, state, rescan=rescan)
+                before = handed
+                for batch in self._read_folder(client, folder, state, rescan=rescan):
+                    handed += len(batch.mails) + len(batch.unreadable)
+                    yield replace(batch, total=before + (batch.total or 0))
         except (IMAPClientError, OSError) as exc:
             raise SourceError(f"lost the IMAP connection to {self.settings.host}: {exc}; "
                               f"mail read so far is kept, run the scan again") from None
@@ -184,7 +188,8 @@ class ImapSource:
         for i in range(0, len(wanted), BODY_CHUNK):
             chunk = wanted[i:i + BODY_CHUNK]
             following = wanted[i + BODY_CHUNK] - 1 if i + BODY_CHUNK < len(wanted) else highest
-            yield self._fetch_bodies(client, folder, uidvalidity, chunk, Checkpoint(name, uidvalidity, following))
+            batch = self._fetch_bodies(client, folder, uidvalidity, chunk, Checkpoint(name, uidvalidity, following))
+            yield replace(batch, total=len(wanted))
         if not wanted:
             yield Batch((), Checkpoint(name, uidvalidity, highest))
 
