@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import email
+import email.utils
 import logging
 import shlex
 import ssl
@@ -49,6 +50,7 @@ class Headers:
     sender: str  # From, display name and address
     subject: str
     message_id: str
+    addresses: tuple[str, ...] = ()  # the bare addresses in From and Sender
 
 
 @dataclass(frozen=True)
@@ -231,9 +233,12 @@ def _search_terms(terms: Sequence[str]) -> list[str]:
 def _headers(data: Mapping[bytes, Any]) -> Headers:
     raw = next((v for k, v in data.items() if k.upper().startswith(b"BODY[HEADER")), b"")
     message = email.message_from_bytes(raw if isinstance(raw, bytes) else b"")
-    sender = " ".join(decode_header(v) for v in message.get_all("From", []) + message.get_all("Sender", []))
+    fields = message.get_all("From", []) + message.get_all("Sender", [])
+    sender = " ".join(decode_header(v) for v in fields)
+    addresses = tuple(a for _, a in email.utils.getaddresses([str(v) for v in fields]) if a)
     message_id = normalize_message_id(message.get("Message-ID"))
-    return Headers(sender=sender, subject=decode_header(message.get("Subject")), message_id=message_id)
+    return Headers(sender=sender, subject=decode_header(message.get("Subject")), message_id=message_id,
+                   addresses=addresses)
 
 
 def _logout(client: IMAPClient) -> None:
