@@ -11,17 +11,18 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
+from functools import cached_property
 from pathlib import Path
-from typing import Any
-
-import jinja2
-import markupsafe
+from typing import TYPE_CHECKING, Any
 
 from triage.cases import Case
 from triage.config import Config
 from triage.errors import RulesError
 from triage.severity import SECURITY_KINDS
 from triage.state import SentSummary
+
+if TYPE_CHECKING:
+    import jinja2
 
 # Kinds whose summary carries an English reply for the support case: AWS asks the owner to confirm.
 REPLY_KINDS = frozenset({"compromised-account", "exposed-credentials", "abuse-report"})
@@ -78,7 +79,26 @@ class Texts:
     kinds: dict[str, KindText]
     labels: dict[str, dict[str, str]]
     links: dict[str, str]
-    env: jinja2.Environment = field(repr=False)
+    templates_dir: Path
+    formats: Formats = field(repr=False)
+
+    @cached_property
+    def env(self) -> jinja2.Environment:
+        """The templates, compiled on first use and kept for the process (a scan with no case needs none,
+        and so does not import jinja2)."""
+        import jinja2
+
+        env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(self.templates_dir),
+            autoescape=jinja2.select_autoescape(["html.j2"]),
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+            undefined=jinja2.StrictUndefined,
+        )
+        f = self.formats
+        env.filters.update(jst=f.jst, yen=f.yen, usd=f.usd)
+        return env
 
     def kind(self, key: str, fallback: str) -> KindText:
         return self.kinds.get(key) or self.kinds[fallback]
@@ -116,14 +136,6 @@ def load_texts(templates_dir: Path) -> Texts:
             raise RulesError(f"{path}: [kind.{key}] needs title and what ({exc})") from None
     if "other" not in kinds:
         raise RulesError(f"{path}: [kind.other] is missing; it is the fallback for every kind")
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(templates_dir),
-        autoescape=jinja2.select_autoescape(["html.j2"]),
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        undefined=jinja2.StrictUndefined,
-    )
     try:
         f = data["formats"]
         formats = Formats(weekdays=f["weekdays"], morning=f["morning"], afternoon=f["afternoon"], date=f["date"],
@@ -132,8 +144,15 @@ def load_texts(templates_dir: Path) -> Texts:
     except (KeyError, TypeError) as exc:
         raise RulesError(f"{path}: [formats] needs weekdays, morning, afternoon, date, unknown_date, usd, yen, "
                          f"yen_man and yen_oku ({exc})") from None
-    env.filters.update(jst=formats.jst, yen=formats.yen, usd=formats.usd)
-    return Texts(kinds=kinds, labels=data.get("labels", {}), links=data.get("links", {}), env=env)
+    return Texts(kinds=kinds, labels=data.get("labels", {}), links=data.get("links", {}), templates_dir=templates_dir,
+                 formats=formats)
+
+
+def _markup(html_text: str) -> Any:
+    """HTML that the template must not escape again (markupsafe comes with jinja2, imported with it)."""
+    import markupsafe
+
+    return markupsafe.Markup(html_text)
 
 
 def render_summary(
@@ -168,7 +187,7 @@ def render_summary(
     context.update(subject=subject, reply=reply)
     text = texts.env.get_template("summary.txt.j2").render(context)
     text = re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
-    context["body"] = markupsafe.Markup(text_to_html(text))
+    context["body"] = _markup(text_to_html(text))
     return Summary(
         case_id=case.case_id,
         digest=case.digest,
@@ -201,7 +220,7 @@ def render_reminder(sent: SentSummary, texts: Texts) -> Summary:
     context: dict[str, Any] = {"sent": sent, "labels": texts.labels, "links": texts.links}
     subject = texts.env.get_template("reminder_subject.txt.j2").render(context).strip()
     text = re.sub(r"\n{3,}", "\n\n", texts.env.get_template("reminder.txt.j2").render(context)).strip() + "\n"
-    context.update(subject=subject, body=markupsafe.Markup(text_to_html(text)))
+    context.update(subject=subject, body=_markup(text_to_html(text)))
     return Summary(
         case_id=sent.case_id,
         digest="reminder-" + stamp.strftime("%Y%m%dT%H%M%S"),
