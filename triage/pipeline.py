@@ -133,8 +133,9 @@ def scan(ctx: Context, source: Source, state: State, reporter: Reporter) -> Scan
             reporter.case(outcome)
 
     if delivered_all:
-        for checkpoint in checkpoints:
-            state.set_mailbox(checkpoint.mailbox, Mailbox(checkpoint.uidvalidity, checkpoint.last_uid))
+        with state.transaction():
+            for checkpoint in checkpoints:
+                state.set_mailbox(checkpoint.mailbox, Mailbox(checkpoint.uidvalidity, checkpoint.last_uid))
     if interrupted is not None:
         totals.interrupted = str(interrupted)
     return totals
@@ -238,6 +239,11 @@ def _stage_notes(ctx: Context) -> dict[str, bool]:
 
 
 def _record(state: State, case: Case) -> None:
+    with state.transaction():  # one commit for the case, not two a mail
+        _record_case(state, case)
+
+
+def _record_case(state: State, case: Case) -> None:
     for item in case.mails:
         record = message_record(item)
         state.record_message(SeenMessage(
