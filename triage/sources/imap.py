@@ -20,6 +20,7 @@ import ssl
 import subprocess
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from imapclient import IMAPClient
@@ -71,11 +72,13 @@ class ImapSource:
         narrowing: Narrowing,
         max_bytes: int,
         env: Mapping[str, str],
+        since: date | None = None,
     ) -> None:
         self.settings = settings
         self.narrowing = narrowing
         self.max_bytes = max_bytes
         self.env = env
+        self.since = since  # only mail the server received from that day on (SEARCH SINCE)
 
     def mailbox_name(self, folder: str) -> str:
         s = self.settings
@@ -171,7 +174,8 @@ class ImapSource:
         start = 1 if rescan or stored is None or mailbox_changed(stored, uidvalidity) else stored.last_uid + 1
         highest = max(int(info.get(b"UIDNEXT", 1)) - 1, start - 1)
 
-        candidates = [u for u in client.search(["UID", f"{start}:*", *_search_terms(self.narrowing.terms)])
+        since = ["SINCE", self.since] if self.since else []
+        candidates = [u for u in client.search(["UID", f"{start}:*", *since, *_search_terms(self.narrowing.terms)])
                       if u >= start]
         highest = max([highest, *candidates])
         wanted = self._wanted(client, sorted(candidates), state, skip_seen=not rescan)
