@@ -90,6 +90,7 @@ class Texts:
 
         env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(self.templates_dir),
+            bytecode_cache=_bytecode_cache(),
             autoescape=jinja2.select_autoescape(["html.j2"]),
             trim_blocks=True,
             lstrip_blocks=True,
@@ -146,6 +147,18 @@ def load_texts(templates_dir: Path) -> Texts:
                          f"yen_man and yen_oku ({exc})") from None
     return Texts(kinds=kinds, labels=data.get("labels", {}), links=data.get("links", {}), templates_dir=templates_dir,
                  formats=formats)
+
+
+def _bytecode_cache() -> jinja2.BytecodeCache | None:
+    """Compiled templates kept between runs (compiling them took longer than the rest of a small scan).
+    jinja2's per-user folder in the temp dir, which it creates private and refuses if someone else owns
+    it; keyed by each template's source, so an edited template is compiled again. None when unusable."""
+    import jinja2
+
+    try:
+        return jinja2.FileSystemBytecodeCache()
+    except (OSError, RuntimeError):
+        return None
 
 
 def _markup(html_text: str) -> Any:
