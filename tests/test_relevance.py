@@ -37,3 +37,13 @@ def test_shop_look_alike_from_another_domain_is_still_a_candidate():
     assert wanted(headers(b'From: "Amazon.co.jp" <info@mailer-77.example>\nSubject: Amazon.co.jp\n\n'))
     assert not wanted(headers(b'From: "Amazon.co.jp" <auto-confirm@amazon.co.jp>\nSubject: Amazon.co.jp\n\n'))
     assert wanted(headers(b'From: "Amazon.co.jp" <auto-confirm@amazon.co.jp>\nSubject: Your AWS invoice\n\n'))
+
+
+def test_amazon_in_a_friends_subject_is_not_about_aws_but_aws_is():
+    wanted = load_narrowing(paths.rules_dir()).wanted
+    friend = (b"From: =?utf-8?b?6Yi05pyoIOiKseWtkA==?= <hanako@example.jp>\n"
+              b"Subject: =?utf-8?b?QW1hem9u44Gn6LK344Gj44Gf5pys?=\n\n")
+    assert headers(friend).subject == "Amazonで買った本"
+    assert not wanted(headers(friend))
+    assert wanted(headers(b"From: Hanako <hanako@example.jp>\nSubject: Fwd: AWS bill for February\n\n"))
+    assert wanted(headers(b"From: Amazon Support <notice@amazon.com.account-review.example>\nSubject: Sign-in\n\n"))

@@ -1,8 +1,9 @@
 """Could a mail be about AWS? Decided from its sender and subject alone, before a body is fetched.
 
 The terms are data (`rules/relevance.toml`). Local sources read every file anyway; IMAP uses this to
-fetch only candidate mail. Mail from Amazon's own shop domains (`retail_domains`) is a candidate only
-when it names AWS (`aws_words`): order, shipping and Prime mail says "Amazon" and nothing about AWS.
+fetch only candidate mail. `words` count in From and Subject; `sender_words` ("amazon") only in From, and
+not from Amazon's own shop domains (`retail_domains`): order, shipping and Prime mail says "Amazon" and
+nothing about AWS, and so does a friend's "Amazonで買った本".
 """
 
 from __future__ import annotations
@@ -22,26 +23,21 @@ def load_narrowing(rules_dir: Path) -> Narrowing:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
         search = [str(t) for t in data["search"]]
         words = [str(w) for w in data["words"]]
+        sender_words = [str(w) for w in data.get("sender_words", [])]
         retail = tuple(str(d).lower().strip(".") for d in data.get("retail_domains", []))
-        aws_words = [str(w) for w in data.get("aws_words", [])]
     except (OSError, KeyError, TypeError, tomllib.TOMLDecodeError) as exc:
         raise RulesError(f"{path} must hold lists `search` and `words`: {exc}") from None
     if not all(t.isascii() for t in search):
         raise RulesError(f"{path}: IMAP search terms must be ASCII")
-    if retail and not aws_words:
-        raise RulesError(f"{path}: `retail_domains` needs `aws_words` (what makes a shop's mail about AWS)")
-    pattern = _words(words)
-    names_aws = _words(aws_words) if aws_words else None
-
-    def mentions(p: re.Pattern[str], headers: Headers) -> bool:
-        return bool(p.search(headers.sender) or p.search(headers.subject))
+    anywhere = _words(words)
+    in_sender = _words(sender_words) if sender_words else None
 
     def wanted(headers: Headers) -> bool:
-        if not mentions(pattern, headers):
-            return False
-        if names_aws is None or not _from_domain(headers.addresses, retail):
+        if anywhere.search(headers.sender) or anywhere.search(headers.subject):
             return True
-        return mentions(names_aws, headers)
+        if in_sender is None or not in_sender.search(headers.sender):
+            return False
+        return not _from_domain(headers.addresses, retail)
 
     return Narrowing(terms=tuple(search), wanted=wanted)
 
