@@ -121,21 +121,11 @@ def run(argv: list[str], *, stdin: str = "", env: dict[str, str] | None = None) 
     return Run(seconds, 0.0, out.decode())
 
 
-def run_rss(argv: list[str], *, env: dict[str, str]) -> Run:
-    """Like `run`, but reaps the child itself so that its peak RSS (ru_maxrss) is known."""
-    start = time.perf_counter()
-    with open(os.devnull, "rb") as devnull:
-        process = subprocess.Popen(argv, stdin=devnull, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
-                                   cwd=HERE.parent)
-        assert process.stdout is not None and process.stderr is not None
-        out = process.stdout.read()
-        err = process.stderr.read()
-        _, status, usage = os.wait4(process.pid, 0)
-    seconds = time.perf_counter() - start
-    process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode:
-        raise RuntimeError(f"{' '.join(argv)} exited {process.returncode}: {err.decode()[-2000:]}")
-    return Run(seconds, usage.ru_maxrss / 1024, out.decode())
+def run_rss(argv: list[str], *, env: dict[str, str], report: Path) -> Run:
+    """Like `run`, through benchmarks/_measure.py, which times the command and knows its true peak RSS."""
+    done = run([sys.executable, str(HERE / "_measure.py"), str(report), *argv], env=env)
+    measured = json.loads(report.read_text())
+    return Run(measured["seconds"], measured["rss_kb"] / 1024, done.output)
 
 
 def triage_command() -> list[str]:
@@ -158,6 +148,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=3, help="times each is measured (default 3)")
     parser.add_argument("--since", help="also pass --since DATE to triage scan")
     parser.add_argument("--skip-fetch-all", action="store_true", help="leave out the slow baseline (while tuning)")
+    parser.add_argument("--fetch-all-seconds", type=float,
+                        help="with --skip-fetch-all: the baseline's median from an earlier run, for the ratio")
     args = parser.parse_args(argv)
 
     began = time.perf_counter()
@@ -186,10 +178,10 @@ def main(argv: Sequence[str] | None = None) -> None:
             state = work / "state.sqlite3"
             for stale in work.glob("state.sqlite3*"):
                 stale.unlink()
-            return run_rss([*scan, "--state", str(state)], env=env)
+            return run_rss([*scan, "--state", str(state)], env=env, report=work / "measure.json")
 
         def rescan() -> Run:
-            return run_rss([*scan, "--state", str(work / "state.sqlite3")], env=env)
+            return run_rss([*scan, "--state", str(work / "state.sqlite3")], env=env, report=work / "measure.json")
 
         # Warm the server's index and header cache for every side alike (the mail files are in the page
         # cache already: they were just written).
@@ -209,7 +201,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     reported = sum(json.loads(line).get("type") == "message" for line in results["first"][0].output.splitlines())
     again = len(results["rescan"][0].output.splitlines())
     if not results["fetch-all"]:
-        results["fetch-all"].append(Run(float("nan"), 0.0, ""))
+        results["fetch-all"].append(Run(args.fetch_all_seconds or float("nan"), 0.0, ""))
     base, floor_s, first_s, rescan_s = (median(results[k]) for k in ("fetch-all", "floor", "first", "rescan"))
     rss = max(r.rss_mb for r in results["first"] + results["rescan"])
     load = os.getloadavg()
@@ -223,6 +215,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     print(f"{'measure':<34}{'median s':>10}{'min s':>9}{'max s':>9}{'ratio':>12}")
     rows = [("fetch-all + parse (baseline)", "fetch-all"), ("floor (SEARCH + FETCH AWS)", "floor"),
             ("triage scan, first", "first"), ("triage scan, nothing new", "rescan")]
+    if args.skip_fetch_all:
+        rows[0] = ("fetch-all (given, earlier run)", "fetch-all")
     for label, key in rows:
         times = [r.seconds for r in results[key]]
         ratio = f"{median(results[key]) / first_s * 100:.1f}% of first" if key == "rescan" \
