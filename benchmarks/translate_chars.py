@@ -39,8 +39,11 @@ GOAL = 0.40
 FOLDERS = (ROOT / "tests" / "corpus", ROOT / "tests" / "data" / "translate")
 
 
+RULES = load_rules(ROOT / "rules")
+
+
 def mails() -> list[ClassifiedMail]:
-    rules = load_rules(ROOT / "rules")
+    rules = RULES
     found = []
     for folder in FOLDERS:
         for path in sorted(folder.glob("*.eml")) if folder.is_dir() else []:
@@ -96,11 +99,12 @@ def main() -> int:
     if not items:
         print("no mails found in", ", ".join(str(f) for f in FOLDERS))
         return 1
-    summarised = [c for c in group_cases(items) if needs_summary(c, "medium")]
+    summarised = [c for c in group_cases(items, RULES.kinds) if needs_summary(c, "medium")]
+    update = RULES.kinds["support-case-update"]
     forced = group_cases([
-        dataclasses.replace(i, classification=dataclasses.replace(i.classification, kind="support-case-update"))
+        dataclasses.replace(i, classification=dataclasses.replace(i.classification, kind=update.name, meaning=update))
         if i.kind != "marketing" else i for i in items
-    ])
+    ], RULES.kinds)
     naive_chars = naive(items)
     first, second, requests = triage_runs(summarised)
     forced_first, _, _ = triage_runs(forced)

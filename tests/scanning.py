@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from triage import paths
 from triage.cases import ClassifiedMail
@@ -36,10 +37,10 @@ class Collected:
 
 
 def run(source: Source, state: State, *, config: Config | None = None, options: ScanOptions | None = None,
-        services: Services | None = None) -> tuple[Collected, ScanTotals]:
+        services: Services | None = None, rules_dir: Path | None = None) -> tuple[Collected, ScanTotals]:
     config = config or Config()
-    ctx = load_context(config, paths.rules_dir(), paths.templates_dir(), options or ScanOptions(offline=True),
-                       services or Services())
+    ctx = load_context(config, rules_dir or paths.rules_dir(), paths.templates_dir(),
+                       options or ScanOptions(offline=True), services or Services())
     collected = Collected()
     totals = scan(ctx, source, state, collected)
     return collected, totals

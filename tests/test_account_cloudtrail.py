@@ -32,7 +32,8 @@ class FakeClients:
     def __init__(self, trail: FakeCloudTrail) -> None:
         self.trail = trail
 
-    def cloudtrail(self, region: str) -> FakeCloudTrail:
+    def client(self, service: str, region: str) -> FakeCloudTrail:
+        assert service == "cloudtrail"
         return self.trail
 
 

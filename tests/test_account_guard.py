@@ -4,6 +4,7 @@ is a read and is in contrib/iam-policy.json, and a refused call fails the run (e
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +15,9 @@ from botocore.model import OperationNotFoundError
 
 from tests.aws_server import AwsProxy, aws_environment, json_reply
 from triage.account import check_account
+from triage.account.collectors import COLLECTORS
 from triage.account.guard import install_guard, is_read
-from triage.account.plan import all_calls, allowed_operations
+from triage.account.plan import all_calls, allowed_operations, policy_json
 from triage.account.session import Clients, open_session
 from triage.config import AwsSettings, BillingSettings
 from triage.errors import RefusedAwsCall
@@ -78,7 +80,7 @@ def test_the_checks_clients_have_no_write_methods_and_carry_the_guard(moto_serve
     try:
         with aws_environment(proxy.url), moto_server.recording() as recorded:
             session = open_session(None, allowed_operations())
-            ec2 = Clients(session).ec2("eu-west-1")
+            ec2 = Clients(session).client("ec2", "eu-west-1")
             assert not hasattr(ec2, "terminate_instances") and not hasattr(ec2, "run_instances")
             with pytest.raises(OperationNotFoundError):
                 ec2._make_api_call("TerminateInstances", {"InstanceIds": [instance]})
@@ -92,22 +94,48 @@ def test_the_checks_clients_have_no_write_methods_and_carry_the_guard(moto_serve
     assert _still_running(moto_server, instance)
 
 
-def test_every_call_triage_can_make_is_a_read_and_in_the_iam_policy() -> None:
+def test_the_iam_policy_allows_exactly_the_calls_triage_can_make() -> None:
+    """contrib/iam-policy.json is generated from the collectors' declarations; regenerate it with
+    TRIAGE_UPDATE_POLICY=1 pytest tests/test_account_guard.py after adding a collector."""
+    generated = policy_json()
+    if os.environ.get("TRIAGE_UPDATE_POLICY"):
+        POLICY.write_text(generated, encoding="utf-8")
     policy = json.loads(POLICY.read_text())
     allowed = {a for s in policy["Statement"] if s["Effect"] == "Allow" for a in s["Action"]}
-    assert all_calls() <= allowed
+    assert allowed == all_calls(), "regenerate contrib/iam-policy.json: TRIAGE_UPDATE_POLICY=1 pytest " + __file__
+    assert POLICY.read_text(encoding="utf-8") == generated
     assert all(is_read(a) for a in allowed), "the policy must stay read-only"
     assert not any("*" in a for a in allowed)
 
 
-def test_every_declared_call_is_a_real_aws_operation() -> None:
+def test_every_declared_call_is_a_real_aws_operation_of_its_service() -> None:
     session = botocore.session.get_session()
-    services = {session.get_service_model(name).signing_name: name
-                for name in ("ec2", "iam", "lambda", "ecs", "sagemaker", "autoscaling", "lightsail", "ce",
-                             "cloudtrail", "organizations", "account", "sts")}
+    for collector in COLLECTORS:
+        model = session.get_service_model(collector.service)
+        for action in collector.calls:
+            prefix, operation = action.split(":")
+            assert prefix == model.signing_name, action  # IAM's prefix is the service's signing name
+            assert operation in model.operation_names, action
     for action in all_calls():
         prefix, operation = action.split(":")
-        assert operation in session.get_service_model(services[prefix]).operation_names, action
+        assert operation in session.get_service_model(prefix).operation_names, action
+
+
+def test_every_collectors_client_carries_the_guard_and_has_only_its_declared_calls(moto_server: Any) -> None:
+    with aws_environment(moto_server.url):
+        session = open_session(None, allowed_operations())
+        clients = Clients(session)
+        full = botocore.session.get_session()
+        for collector in COLLECTORS:
+            region = "global" if not collector.regional else "eu-west-1"
+            client = clients.client(collector.service, region)
+            kept = set(client.meta.service_model.operation_names)
+            assert kept == {call.split(":")[1] for call in all_calls() if call.startswith(f"{collector.service}:")}
+            model = full.get_service_model(collector.service)
+            write = next(name for name in model.operation_names if not is_read(f"{model.signing_name}:{name}"))
+            with pytest.raises(RefusedAwsCall):
+                client.meta.events.emit(f"before-call.{model.service_name}.{write}",
+                                        model=model.operation_model(write), params={})
 
 
 def test_a_sweep_calls_only_what_is_declared(moto_server: Any) -> None:

@@ -12,24 +12,17 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests import mails
+from tests.daemons import DaemonThreads, wait_until
 from tests.dovecot import ImapUser
+from triage import paths
+from triage.classify import load_rules
 from triage.config import Config, ImapSettings, NotifySettings, SmtpSettings
 from triage.daemon import Timing, reminder_due, run_daemon
 from triage.errors import ConfigError
 from triage.pipeline import ScanOptions
 from triage.state import SentSummary
 
-FAST = Timing(idle_seconds=20, poll_seconds=120, check_seconds=0.5, backoff_first=0.2, backoff_max=1.0)
-
-
-def wait_until(condition: Callable[[], bool], seconds: float = 15) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return condition()
-
+KINDS = load_rules(paths.rules_dir()).kinds
 
 def daemon_config(user: ImapUser, smtp, remind_every_hours: float = 0) -> Config:
     return Config(
@@ -41,30 +34,10 @@ def daemon_config(user: ImapUser, smtp, remind_every_hours: float = 0) -> Config
 
 @pytest.fixture
 def running(imap_user, smtp, tmp_path) -> Iterator[Callable[..., threading.Thread]]:
-    stop = threading.Event()
-    threads: list[threading.Thread] = []
-    errors: list[BaseException] = []
-
-    def start(config: Config, timing: Timing = FAST) -> threading.Thread:
-        def target() -> None:
-            try:
-                run_daemon(config, ScanOptions(no_aws=True, no_translate=True), str(tmp_path / "state.sqlite3"),
-                           {"PW": imap_user.password}, stop=stop, timing=timing)
-            except BaseException as exc:  # surfaced by the fixture
-                errors.append(exc)
-
-        thread = threading.Thread(target=target, daemon=True)
-        thread.start()
-        threads.append(thread)
-        return thread
-
-    start.stop = stop  # type: ignore[attr-defined]
-    yield start
-    stop.set()
-    for thread in threads:
-        thread.join(timeout=15)
-        assert not thread.is_alive(), "the daemon must stop when asked"
-    assert not errors, errors
+    daemons = DaemonThreads(tmp_path / "state.sqlite3", {"PW": imap_user.password})
+    yield daemons.start
+    daemons.stop_all()
+    assert not daemons.errors, daemons.errors
 
 
 def test_new_mail_wakes_the_daemon_through_idle(running, imap_user, smtp):
@@ -122,7 +95,7 @@ def _sent(severity: str, last_sent: datetime, last_mail: datetime) -> SentSummar
 
 def test_reminder_schedule():
     now = datetime(2026, 11, 20, tzinfo=UTC)
-    assert reminder_due(_sent("critical", now - timedelta(hours=13), now - timedelta(days=1)), now, 12)
-    assert not reminder_due(_sent("critical", now - timedelta(hours=11), now - timedelta(days=1)), now, 12)
-    assert not reminder_due(_sent("high", now - timedelta(hours=13), now - timedelta(days=1)), now, 12)
-    assert not reminder_due(_sent("critical", now - timedelta(hours=13), now - timedelta(days=8)), now, 12)
+    assert reminder_due(_sent("critical", now - timedelta(hours=13), now - timedelta(days=1)), now, 12, KINDS)
+    assert not reminder_due(_sent("critical", now - timedelta(hours=11), now - timedelta(days=1)), now, 12, KINDS)
+    assert not reminder_due(_sent("high", now - timedelta(hours=13), now - timedelta(days=1)), now, 12, KINDS)
+    assert not reminder_due(_sent("critical", now - timedelta(hours=13), now - timedelta(days=8)), now, 12, KINDS)

@@ -2,6 +2,9 @@
 
 A change to a text, a template or a rule shows here as a readable diff. After reviewing the new wording,
 regenerate with: TRIAGE_UPDATE_GOLDEN=1 pytest tests/test_golden_summaries.py
+
+The cases are the files: tests/golden/NAME.txt is the summary of the corpus mail tests/corpus/NAME.eml.
+To add a case, create an empty tests/golden/NAME.txt for a corpus mail, regenerate as above, and read it.
 """
 
 from __future__ import annotations
@@ -22,15 +25,16 @@ GOLDEN = ROOT / "golden"
 CORPUS = ROOT / "corpus"
 CONFIG = Config(aws=AwsSettings(account_ids=("482915730264", "730156284913")))
 
-CASES = [
-    "compromise-re-case-action-required.eml",
-    "holdout-03-compromised-ja.eml",
-    "exposed-key-gitguardian.eml",
-    "abuse-crypto-mining-dos.eml",
-    "early-limit-increase-case.eml",
-    "billing-budgets-exceeded.eml",
-    "phish-display-name-freemail.eml",
-]
+GOLDEN_FILES = sorted(GOLDEN.glob("*.txt"))
+
+
+def input_of(golden: Path, corpus: Path = CORPUS) -> Path:
+    """The corpus mail a golden file is the summary of: the same name, .eml."""
+    mail = corpus / f"{golden.stem}.eml"
+    if not mail.is_file():
+        pytest.fail(f"{golden.name} is the summary of {mail.name}, which is not in {corpus}: "
+                    f"rename the golden file after its mail, or remove it", pytrace=False)
+    return mail
 
 
 def summary_of(name: str) -> str:
@@ -41,11 +45,29 @@ def summary_of(name: str) -> str:
     return f"Subject: {outcome.summary.subject}\n\n{outcome.summary.text}"
 
 
-@pytest.mark.parametrize("name", CASES)
-def test_summary_matches_the_reviewed_copy(name: str) -> None:
-    text = summary_of(name)
-    golden = GOLDEN / name.replace(".eml", ".txt")
+@pytest.mark.parametrize("golden", GOLDEN_FILES, ids=[g.stem for g in GOLDEN_FILES])
+def test_summary_matches_the_reviewed_copy(golden: Path) -> None:
+    text = summary_of(input_of(golden).name)
     if os.environ.get("TRIAGE_UPDATE_GOLDEN"):
         golden.write_text(text, encoding="utf-8")
-    assert golden.exists(), f"no reviewed copy for {name}; generate it with TRIAGE_UPDATE_GOLDEN=1 and read it"
     assert text == golden.read_text(encoding="utf-8")
+
+
+def test_the_cases_are_the_golden_files() -> None:
+    # An empty folder would make the test above vanish instead of fail.
+    assert GOLDEN_FILES, f"no golden summaries in {GOLDEN}"
+
+
+def test_a_golden_file_whose_mail_is_missing_fails_and_says_which(tmp_path: Path) -> None:
+    orphan = tmp_path / "renamed-mail.txt"
+    orphan.write_text("Subject: x\n", encoding="utf-8")
+    with pytest.raises(pytest.fail.Exception, match=r"renamed-mail\.txt is the summary of renamed-mail\.eml"):
+        input_of(orphan, corpus=tmp_path)
+
+
+@pytest.mark.parametrize("name", ["ho13-01-signin-new-root-email-code.eml", "ho13-05-builder-id-verification-code.eml",
+                                  "ho13-06-identity-center-otp.eml", "change-root-sign-in-new-device.eml"])
+def test_sign_in_mail_says_plainly_that_someone_has_the_password(name: str) -> None:
+    text = summary_of(name)
+    assert "AWS へのサインインや本人確認のメールです" in text
+    assert "自分でこの操作をしていない場合は、誰かがあなたのパスワードを知っています。" in text

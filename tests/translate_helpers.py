@@ -20,6 +20,7 @@ RULES = ROOT / "rules"
 GLOSSARY = RULES / "glossary.tsv"
 FIXTURES = Path(__file__).resolve().parent / "data" / "translate"
 CORPUS = Path(__file__).resolve().parent / "corpus"
+SHIPPED = load_rules(RULES)
 # Small enough that a test of the library's retries takes about a second.
 FAST = RetryPolicy(max_retries=1, min_timeout=2.0)
 
@@ -43,14 +44,15 @@ def classified(path: Path, *, kind: str | None = None) -> ClassifiedMail:
     auth = authenticate(mail, trusted_authserv_ids=DEFAULT_TRUSTED_AUTHSERV_IDS, offline=True)
     from triage.classify import classify
 
-    item = ClassifiedMail(mail, auth, classify(mail, auth, load_rules(RULES)))
+    item = ClassifiedMail(mail, auth, classify(mail, auth, SHIPPED))
     if kind is not None:
-        item = dataclasses.replace(item, classification=dataclasses.replace(item.classification, kind=kind))
+        forced = dataclasses.replace(item.classification, kind=kind, meaning=SHIPPED.kinds[kind])
+        item = dataclasses.replace(item, classification=forced)
     return item
 
 
 def case_of(*paths: Path, kind: str | None = None) -> Case:
-    cases = group_cases([classified(p, kind=kind) for p in paths])
+    cases = group_cases([classified(p, kind=kind) for p in paths], SHIPPED.kinds)
     assert len(cases) == 1, "these mails make more than one case"
     return cases[0]
 

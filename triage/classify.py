@@ -12,7 +12,9 @@ its Japanese texts, and conditions. Every condition it gives must hold:
 
 Among the rules that match, the highest `priority` wins, then the most severe, then the earlier rule
 (files in name order, rules in file order; a user's rule that overrides a shipped one keeps its place).
-A user's rules file adds rules, replaces shipped rules of the same name, and extends the word lists.
+A user's rules file adds rules, replaces shipped rules of the same name, extends the word lists, and may
+change what a kind means (`[kind.NAME]`, see `triage.kinds`): a rule without a severity gets its kind's,
+as the table stands after every file.
 
 This module never reads the network and never changes the mail.
 """
@@ -22,6 +24,7 @@ from __future__ import annotations
 import re
 import tomllib
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,8 +32,9 @@ from typing import Any
 from triage.authenticate import VERDICTS, Authenticity
 from triage.entities import Entities, find_entities
 from triage.errors import RulesError
+from triage.kinds import FALLBACK, KINDS_FILE, TEXT_KEY, Kind, Kinds, override_kinds, parse_kinds
 from triage.mail import Mail
-from triage.severity import KINDS, SEVERITIES, rank
+from triage.severity import SEVERITIES, rank
 from triage.signals import SIGNALS, Lexicon, Signals, compute_signals
 
 PATTERN_FIELDS = ("sender", "sender_name", "sender_address", "subject", "body", "content", "reply_to",
@@ -39,11 +43,11 @@ _RULE_KEYS = {"name", "kind", "severity", "text", "from_aws", "signals", "any_si
               "authenticity", "priority", "enabled", *PATTERN_FIELDS, *(f"not_{f}" for f in PATTERN_FIELDS)}
 # Top-level keys of a classification rules file. Shipped files with none of them (relevance.toml and the
 # other stages' data) are not classification files and are skipped.
-_FILE_KEYS = {"aws_domains", "rule", "lexicon"}
+_FILE_KEYS = {"aws_domains", "rule", "lexicon", "kind"}
 _LEXICON_LISTS = {"brands", "glue_words", "freemail_domains", "dangerous_extensions", "document_extensions",
-                  "sns_senders", "sns_default_names", "newsletter_headers"}
-_LEXICON_PATTERNS = {"claim_names", "claim_text", "claim_html", "account_threats", "sns_footer", "forward_markers"}
-_TEXT_KEY = re.compile(r"[a-z0-9][a-z0-9-]*")
+                  "sns_senders", "sns_default_names", "newsletter_headers", "account_teaching_kinds"}
+_LEXICON_PATTERNS = {"claim_names", "claim_text", "claim_html", "account_threats", "sns_footer", "forward_markers",
+                     "callback_phone", "callback_amount", "callback_words", "device_auth_pages", "device_codes"}
 
 
 @dataclass(frozen=True)
@@ -67,6 +71,7 @@ class Rule:
 class RuleSet:
     rules: tuple[Rule, ...]
     aws_domains: tuple[str, ...]
+    kinds: Kinds  # what each kind means (rules/kinds.toml and the files' [kind.NAME] changes)
     lexicon: Lexicon = field(default_factory=Lexicon)
 
     def is_aws_address(self, address: str) -> bool:
@@ -84,16 +89,23 @@ class Classification:
     matched: tuple[str, ...] = ()  # every rule that matched, the chosen one first
     signals: tuple[str, ...] = ()  # names of the signals that held
     evidence: tuple[str, ...] = ()  # why each signal held, one line each
+    topic_account: str = ""  # the account of the SNS topic that relayed the mail, when known
+    meaning: Kind = field(kw_only=True)  # what the kind implies: its row of the kinds table
+
+    def __post_init__(self) -> None:
+        if self.meaning.name != self.kind:
+            raise ValueError(f"classification of kind {self.kind!r} carries the meaning of {self.meaning.name!r}")
 
 
 def load_rules(rules_dir: Path, extra: tuple[Path, ...] = ()) -> RuleSet:
-    """The shipped rules, then the user's files; a user rule with a shipped rule's name replaces it."""
-    by_name: dict[str, Rule] = {}
-    disabled: set[str] = set()
-    domains: list[str] = []
-    lists: dict[str, list[str]] = {k: [] for k in _LEXICON_LISTS}
-    patterns: dict[str, list[re.Pattern[str]]] = {k: [] for k in _LEXICON_PATTERNS}
-    shipped = sorted(rules_dir.glob("*.toml"))
+    """The shipped rules, then the user's files; a user rule with a shipped rule's name replaces it.
+
+    The kinds table comes first (`rules/kinds.toml`, then every file's `[kind.NAME]` changes), so that a
+    rule without a severity gets its kind's final one."""
+    kinds_path = rules_dir / KINDS_FILE
+    kinds = parse_kinds(_read(kinds_path), f"rules file {kinds_path}")
+    shipped = [p for p in sorted(rules_dir.glob("*.toml")) if p != kinds_path]
+    files = []
     for path in (*shipped, *extra):
         data = _read(path)
         if path in shipped and not set(data) & _FILE_KEYS:
@@ -102,6 +114,15 @@ def load_rules(rules_dir: Path, extra: tuple[Path, ...] = ()) -> RuleSet:
         if unknown:
             raise RulesError(f"rules file {path}: unknown top-level key {unknown[0]!r} "
                              f"(known: {', '.join(sorted(_FILE_KEYS))})")
+        if "kind" in data:
+            kinds = override_kinds(kinds, data["kind"], f"rules file {path}")
+        files.append((path, data))
+    by_name: dict[str, Rule] = {}
+    disabled: set[str] = set()
+    domains: list[str] = []
+    lists: dict[str, list[str]] = {k: [] for k in _LEXICON_LISTS}
+    patterns: dict[str, list[re.Pattern[str]]] = {k: [] for k in _LEXICON_PATTERNS}
+    for path, data in files:
         domains.extend(_strings(data, "aws_domains", str(path), lower=True))
         _lexicon(data.get("lexicon", {}), str(path), lists, patterns)
         entries = data.get("rule", [])
@@ -113,7 +134,7 @@ def load_rules(rules_dir: Path, extra: tuple[Path, ...] = ()) -> RuleSet:
                 disabled.add(entry["name"])
                 by_name.pop(entry["name"], None)
                 continue
-            rule = _rule(entry, where, str(path))
+            rule = _rule(entry, where, str(path), kinds)
             disabled.discard(rule.name)
             by_name[rule.name] = rule
     lexicon = Lexicon(
@@ -125,8 +146,15 @@ def load_rules(rules_dir: Path, extra: tuple[Path, ...] = ()) -> RuleSet:
         claim_names=tuple(patterns["claim_names"]), claim_text=tuple(patterns["claim_text"]),
         claim_html=tuple(patterns["claim_html"]), account_threats=tuple(patterns["account_threats"]),
         sns_footer=tuple(patterns["sns_footer"]), forward_markers=tuple(patterns["forward_markers"]),
+        callback_phone=tuple(patterns["callback_phone"]), callback_amount=tuple(patterns["callback_amount"]),
+        callback_words=tuple(patterns["callback_words"]), device_auth_pages=tuple(patterns["device_auth_pages"]),
+        device_codes=tuple(patterns["device_codes"]), account_teaching_kinds=_uniq(lists["account_teaching_kinds"]),
     )
-    return RuleSet(rules=tuple(by_name.values()), aws_domains=tuple(dict.fromkeys(domains)), lexicon=lexicon)
+    bad = [k for k in lexicon.account_teaching_kinds if k not in kinds]
+    if bad:
+        raise RulesError(f"[lexicon] account_teaching_kinds: {bad[0]!r} is not one of {', '.join(kinds)}")
+    return RuleSet(rules=tuple(by_name.values()), aws_domains=tuple(dict.fromkeys(domains)), kinds=kinds,
+                   lexicon=lexicon)
 
 
 def classify(
@@ -135,24 +163,31 @@ def classify(
     rules: RuleSet,
     *,
     owner_account_ids: tuple[str, ...] = (),
+    known_accounts: Mapping[str, str] | None = None,
     statement_alert_usd: float = 100.0,
     jpy_per_usd: float = 150.0,
 ) -> Classification:
+    """`owner_account_ids` are the owner's accounts ([aws] account_ids, else the known ones); `known_accounts`
+    says where each learned one came from, for the evidence."""
     entities = find_entities(mail.subject, mail.text, sent=mail.date)
     signals = compute_signals(mail, authenticity, entities, rules.lexicon, rules.aws_domains,
-                              owner_account_ids=owner_account_ids, statement_alert_usd=statement_alert_usd,
-                              jpy_per_usd=jpy_per_usd)
+                              owner_account_ids=owner_account_ids, known_accounts=known_accounts,
+                              statement_alert_usd=statement_alert_usd, jpy_per_usd=jpy_per_usd)
     fields = _fields(mail, signals)
     from_aws = rules.is_aws_address(mail.sender.address)
     matched = [r for r in rules.rules if _matches(r, fields, from_aws, signals, authenticity)]
     names = tuple(sorted(signals.names, key=list(SIGNALS).index))
+    topic_account = signals.sns_topic.split(":")[4] if signals.sns_topic.count(":") >= 5 else ""
     if not matched:
-        return Classification("other", KINDS["other"], "no-rule", "other", entities, (), names, signals.evidence)
+        other = rules.kinds[FALLBACK]
+        return Classification(other.name, other.severity, "no-rule", other.text, entities, (), names,
+                              signals.evidence, topic_account, meaning=other)
     order = {id(r): i for i, r in enumerate(matched)}
     best = max(matched, key=lambda r: (r.priority, rank(r.severity), -order[id(r)]))
     ranked = sorted(matched, key=lambda r: (-r.priority, -rank(r.severity), order[id(r)]))
     return Classification(best.kind, best.severity, best.name, best.text, entities,
-                          tuple(r.name for r in ranked), names, signals.evidence)
+                          tuple(r.name for r in ranked), names, signals.evidence, topic_account,
+                          meaning=rules.kinds[best.kind])
 
 
 def _fields(mail: Mail, signals: Signals) -> dict[str, str]:
@@ -235,7 +270,7 @@ def _lexicon(table: object, where: str, lists: dict[str, list[str]],
             raise RulesError(f"{where}: [lexicon] has unknown key {key!r} (known: {known})")
 
 
-def _rule(entry: object, where: str, source: str) -> Rule:
+def _rule(entry: object, where: str, source: str, kinds: Kinds) -> Rule:
     if not isinstance(entry, dict):
         raise RulesError(f"{where} must be a table")
     name, kind = entry.get("name"), entry.get("kind")
@@ -245,13 +280,13 @@ def _rule(entry: object, where: str, source: str) -> Rule:
     unknown = sorted(set(entry) - _RULE_KEYS)
     if unknown:
         raise RulesError(f"{where} has unknown key {unknown[0]!r}")
-    if kind not in KINDS:
-        raise RulesError(f"{where}: kind {kind!r} is not one of {', '.join(KINDS)}")
-    severity = entry.get("severity", KINDS[kind])
+    if not isinstance(kind, str) or kind not in kinds:
+        raise RulesError(f"{where}: kind {kind!r} is not one of {', '.join(kinds)}")
+    severity = entry.get("severity", kinds[kind].severity)
     if severity not in SEVERITIES:
         raise RulesError(f"{where}: severity {severity!r} is not one of {', '.join(SEVERITIES)}")
-    text = entry.get("text", kind)
-    if not isinstance(text, str) or not _TEXT_KEY.fullmatch(text):
+    text = entry.get("text", kinds[kind].text)
+    if not isinstance(text, str) or not TEXT_KEY.fullmatch(text):
         raise RulesError(f"{where}: text must be a key like \"compromised-account\" (lower-case, digits, -)")
     patterns: dict[str, tuple[re.Pattern[str], ...]] = {}
     exclude: dict[str, tuple[re.Pattern[str], ...]] = {}

@@ -60,6 +60,7 @@ class SmtpSettings:
     user: str | None = None
     password_env: str | None = None
     tls: str = "ssl"
+    oauth2_token_command: str | None = None
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,12 @@ class NotifySettings:
     to: tuple[str, ...] = ()
     min_severity: str = "medium"
     remind_every_hours: float = 12.0
+    forwarders: tuple[str, ...] | None = None  # addresses or "@domain"; None: the `to` addresses
+
+    @property
+    def allowed_forwarders(self) -> tuple[str, ...]:
+        """Who may forward mail to triage and get the answer back."""
+        return self.to if self.forwarders is None else self.forwarders
 
 
 @dataclass(frozen=True)
@@ -169,6 +176,7 @@ def _imap(s: _Section) -> ImapSettings:
     if "password_env" not in s.data and "oauth2_token_command" not in s.data:
         raise ConfigError(f"[imap] needs password_env (the name of a variable holding the password) "
                           f"or oauth2_token_command in {s.where}")
+    _one_way_to_log_in(s)
     return ImapSettings(
         host=host,
         port=s.integer("port", 993 if tls == "ssl" else 143),
@@ -181,10 +189,14 @@ def _imap(s: _Section) -> ImapSettings:
 
 
 def _smtp(s: _Section) -> SmtpSettings:
-    s.known("host", "port", "user", "password_env", "tls", "from")
+    s.known("host", "port", "user", "password_env", "tls", "from", "oauth2_token_command")
     host = s.string("host", required=True)
     tls = s.choice("tls", TLS_MODES, "ssl")
     _check_plain_tls(tls, host, "smtp", s.where)
+    _one_way_to_log_in(s)
+    if s.optional_string("oauth2_token_command") and not s.optional_string("user"):
+        raise ConfigError(f"[smtp] oauth2_token_command needs [smtp] user (the account the token is for) "
+                          f"in {s.where}")
     return SmtpSettings(
         host=host,
         sender=s.string("from", required=True),
@@ -192,7 +204,14 @@ def _smtp(s: _Section) -> SmtpSettings:
         user=s.optional_string("user"),
         password_env=s.optional_string("password_env"),
         tls=tls,
+        oauth2_token_command=s.optional_string("oauth2_token_command"),
     )
+
+
+def _one_way_to_log_in(s: _Section) -> None:
+    if s.optional_string("password_env") and s.optional_string("oauth2_token_command"):
+        raise ConfigError(f"[{s.name}] has both password_env and oauth2_token_command in {s.where}; "
+                          f"keep the one the server accepts")
 
 
 def _mail(s: _Section) -> MailSettings:
@@ -206,11 +225,17 @@ def _mail(s: _Section) -> MailSettings:
 
 
 def _notify(s: _Section) -> NotifySettings:
-    s.known("to", "min_severity", "remind_every_hours")
+    s.known("to", "min_severity", "remind_every_hours", "forwarders")
+    forwarders = tuple(f.strip().lower() for f in s.strings("forwarders"))
+    for f in forwarders:
+        if not re.fullmatch(r"[^@\s]*@[^@\s]+\.[^@\s]+", f):
+            raise ConfigError(f'[notify] forwarders: {f!r} must be an address ("me@example.jp") or a domain '
+                              f'written with its @ ("@family.example.jp") in {s.where}')
     return NotifySettings(
         to=s.strings("to"),
         min_severity=s.choice("min_severity", SEVERITIES, "medium"),
         remind_every_hours=s.number("remind_every_hours", 12.0, minimum=0.0),
+        forwarders=forwarders if "forwarders" in s.data else None,
     )
 
 

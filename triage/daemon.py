@@ -4,7 +4,10 @@ One pass = one scan (the same pipeline as `triage scan`) followed by due reminde
 daemon waits on IDLE in INBOX, and polls anyway every few minutes: IDLE watches one folder only (AWS's
 fraud notices often land in Junk), and some providers drop or silently break IDLE. A dead connection
 (an empty IDLE answer long before the timeout, a BYE, an OSError) is dropped and made again with
-exponential backoff. Login and configuration errors end the daemon: retrying cannot fix them.
+exponential backoff. Login and configuration errors end the daemon: retrying cannot fix them. The one
+exception is OAuth2: every login runs the token command for a fresh token (tokens live about an hour), and
+a refused token or a failed command is tried again with backoff, since the tool behind the command may
+need a moment to refresh; only OAUTH2_REFUSALS in a row end the daemon.
 
 The state stays open (and locked) for the daemon's whole life, so a `triage scan` on the same state
 waits its turn instead of racing it.
@@ -27,7 +30,8 @@ from imapclient.exceptions import IMAPClientError
 from triage import paths
 from triage.cases import ClassifiedMail
 from triage.config import Config
-from triage.errors import ConfigError, ExitStatus, ImapLoginError, NotifyError, SourceError
+from triage.errors import ConfigError, ExitStatus, ImapLoginError, NotifyError, SourceError, TokenCommandError
+from triage.kinds import Kinds
 from triage.pipeline import CaseOutcome, Context, ScanOptions, load_context, scan
 from triage.relevance import load_narrowing
 from triage.render import render_reminder
@@ -37,7 +41,7 @@ from triage.state import SentSummary, State, open_state
 log = logging.getLogger(__name__)
 
 REMIND_FOR_DAYS = 7  # reminders stop a week after the newest mail of a case
-REMINDED_SEVERITIES = ("critical",)
+OAUTH2_REFUSALS = 3  # OAuth2 logins refused (or token commands failed) in a row before the daemon gives up
 
 
 @dataclass(frozen=True)
@@ -90,7 +94,8 @@ def run_daemon(config: Config, options: ScanOptions, state_path: str, env: Mappi
     if config.smtp is None or not config.notify.to:
         raise ConfigError("the daemon needs [smtp] and [notify] to: it has no one to tell")
     rules_dir = paths.rules_dir(env)
-    source = ImapSource(config.imap, narrowing=load_narrowing(rules_dir), max_bytes=config.mail.max_bytes, env=env)
+    narrowing = load_narrowing(rules_dir, config.notify.allowed_forwarders)
+    source = ImapSource(config.imap, narrowing=narrowing, max_bytes=config.mail.max_bytes, env=env)
     with open_state(state_path) as state:
 
         def context() -> Context:
@@ -109,23 +114,34 @@ class Daemon:
         self.context, self.source, self.state, self.stop, self.timing = context, source, state, stop, timing
         self.backoff = Backoff(timing.backoff_first, timing.backoff_max)
         self.watcher: IMAPClient | None = None
+        self.refusals = 0
 
     def run(self) -> None:
         log.info("daemon started for %s", self.source.mailbox_name("INBOX"))
         while not self.stop.is_set():
             try:
                 self.one_pass()
+                self.refusals = 0
                 self.wait_for_mail()
                 self.backoff.reset()
-            except (ImapLoginError, ConfigError):
+            except (ImapLoginError, TokenCommandError) as exc:
+                self.refusals += 1
+                oauth = isinstance(exc, TokenCommandError) or bool(self.source.settings.oauth2_token_command)
+                if not oauth or self.refusals >= OAUTH2_REFUSALS:
+                    raise
+                self._try_again(exc)
+            except ConfigError:
                 raise
             except (SourceError, IMAPClientError, OSError) as exc:
-                self._drop_watcher()
-                delay = self.backoff.delay()
-                log.warning("%s; trying again in %.0f s", exc, delay)
-                self.stop.wait(delay)
+                self._try_again(exc)
         self._drop_watcher()
         log.info("daemon stopped")
+
+    def _try_again(self, exc: Exception) -> None:
+        self._drop_watcher()
+        delay = self.backoff.delay()
+        log.warning("%s; trying again in %.0f s", exc, delay)
+        self.stop.wait(delay)
 
     def one_pass(self) -> None:
         ctx = self.context()
@@ -142,7 +158,7 @@ class Daemon:
         if every <= 0 or send is None:
             return
         for sent in self.state.sent_summaries():
-            if not reminder_due(sent, now, every):
+            if not reminder_due(sent, now, every, ctx.rules.kinds):
                 continue
             reminder = render_reminder(sent, ctx.texts)
             try:
@@ -202,9 +218,12 @@ class Daemon:
             self.watcher = None
 
 
-def reminder_due(sent: SentSummary, now: datetime, every_hours: float) -> bool:
-    """A critical case is reminded every `every_hours` until a week after its newest mail."""
-    if sent.severity not in REMINDED_SEVERITIES:
+def reminder_due(sent: SentSummary, now: datetime, every_hours: float, kinds: Kinds) -> bool:
+    """A critical case of a `reminded` kind (rules/kinds.toml) is reminded every `every_hours` until a week
+    after its newest mail. A rule that makes a kind's mail less than critical (a declined card is high, not
+    a suspension yet) makes it less pressing too; a kind the table no longer holds is not reminded."""
+    kind = kinds.get(sent.kind)
+    if kind is None or not kind.reminded or sent.severity != "critical":
         return False
     if now - sent.last_sent_at < timedelta(hours=every_hours):
         return False

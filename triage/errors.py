@@ -37,6 +37,10 @@ class ImapConnectError(SourceError):
     """The IMAP server could not be reached, or TLS failed."""
 
 
+class TokenCommandError(TriageError):
+    """An OAuth2 token command failed, timed out or printed no token."""
+
+
 class StateError(TriageError):
     """The SQLite state file cannot be opened or is from an unknown version."""
 

@@ -3,7 +3,8 @@
 The terms are data (`rules/relevance.toml`). Local sources read every file anyway; IMAP uses this to
 fetch only candidate mail. `words` count in From and Subject; `sender_words` ("amazon") only in From, and
 not from Amazon's own shop domains (`retail_domains`): order, shipping and Prime mail says "Amazon" and
-nothing about AWS, and so does a friend's "Amazonで買った本".
+nothing about AWS, and so does a friend's "Amazonで買った本". Mail from an allowed forwarder ([notify]
+forwarders) is a candidate too: a forward comes from the owner's own address, with whatever subject.
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from triage.errors import RulesError
+from triage.forward import is_forwarder
 from triage.sources.imap import Headers, Narrowing
 
 
-def load_narrowing(rules_dir: Path) -> Narrowing:
+def load_narrowing(rules_dir: Path, forwarders: tuple[str, ...] = ()) -> Narrowing:
     path = rules_dir / "relevance.toml"
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -33,13 +35,15 @@ def load_narrowing(rules_dir: Path) -> Narrowing:
     in_sender = _words(sender_words) if sender_words else None
 
     def wanted(headers: Headers) -> bool:
+        if any(is_forwarder(a, forwarders) for a in headers.addresses):
+            return True
         if anywhere.search(headers.sender) or anywhere.search(headers.subject):
             return True
         if in_sender is None or not in_sender.search(headers.sender):
             return False
         return not _from_domain(headers.addresses, retail)
 
-    return Narrowing(terms=tuple(search), wanted=wanted)
+    return Narrowing(terms=(*search, *(f for f in forwarders if f.isascii())), wanted=wanted)
 
 
 def _words(words: Sequence[str]) -> re.Pattern[str]:

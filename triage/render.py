@@ -18,14 +18,14 @@ from typing import TYPE_CHECKING, Any
 from triage.cases import Case
 from triage.config import Config
 from triage.errors import RulesError
-from triage.severity import SECURITY_KINDS
 from triage.state import SentSummary
+from triage.untrusted import inert
 
 if TYPE_CHECKING:
     import jinja2
 
-# Kinds whose summary carries an English reply for the support case: AWS asks the owner to confirm.
-REPLY_KINDS = frozenset({"compromised-account", "exposed-credentials", "abuse-report"})
+    from triage.account.recheck import Progress
+    from triage.account.remediation import RemediationRules
 
 JST = timezone(timedelta(hours=9), "JST")
 
@@ -98,7 +98,7 @@ class Texts:
             undefined=jinja2.StrictUndefined,
         )
         f = self.formats
-        env.filters.update(jst=f.jst, yen=f.yen, usd=f.usd)
+        env.filters.update(jst=f.jst, yen=f.yen, usd=f.usd, inert=inert)
         return env
 
     def kind(self, key: str, fallback: str) -> KindText:
@@ -115,11 +115,16 @@ class Summary:
     text: str
     html: str
     reply: str  # English draft for the support case; "" when none is needed
+    # Addressing (triage.answer): who gets it ((): [notify] to) and the forward it answers ("": none).
+    recipients: tuple[str, ...] = ()
+    in_reply_to: str = ""
+    tag: str = ""  # tells apart the deliveries of one summary (one reply per forwarder)
 
     @property
     def message_id(self) -> str:
         """The same summary always gets the same Message-ID, so a mail client can drop a repeat."""
-        return f"<triage.{self.case_id}.{self.digest}@triage.invalid>"
+        tag = f".{self.tag}" if self.tag else ""
+        return f"<triage.{self.case_id}.{self.digest}{tag}@triage.invalid>"
 
 
 def load_texts(templates_dir: Path) -> Texts:
@@ -176,16 +181,19 @@ def render_summary(
     translation: object | None,
     options: dict[str, bool],
     config: Config,
+    remediation: RemediationRules | None = None,
+    progress: Progress | None = None,
 ) -> Summary:
     # The texts of the mail that gave the case its kind (a rule may name texts more precise than the kind's).
     deciding = [m for m in case.mails if m.kind == case.kind]
-    text_key = deciding[-1].classification.text if deciding else case.kind
+    kind = case.meaning  # what the kind implies: rules/kinds.toml
+    text_key = deciding[-1].classification.text if deciding else kind.text
     context: dict[str, Any] = {
         "case": case,
-        "kind_text": texts.kind(text_key, case.kind if case.kind in texts.kinds else "other"),
-        "security": case.kind in SECURITY_KINDS,
+        "kind_text": texts.kind(text_key, kind.text if kind.text in texts.kinds else "other"),
+        "security": kind.security,
         # A reply goes to an AWS support case: only when AWS itself wrote (not a scanner, not a phish).
-        "reply_needed": case.kind in REPLY_KINDS and any("aws-genuine" in m.classification.signals for m in case.mails),
+        "reply_needed": kind.reply and any("aws-genuine" in m.classification.signals for m in case.mails),
         "labels": texts.labels,
         "links": texts.links,
         "account": account,
@@ -194,10 +202,13 @@ def render_summary(
         "jpy_per_usd": config.billing.jpy_per_usd,
         "account_ids": _account_ids(case),
         "regions": _regions(case),
+        "plan": _plan(case, kind.security, account, remediation),
+        "progress": progress if progress is not None and not progress.first else None,
     }
     subject = texts.env.get_template("subject.txt.j2").render(context).strip()
     reply = texts.env.get_template("reply.txt.j2").render(context).strip()
-    context.update(subject=subject, reply=reply)
+    meaning = texts.env.get_template("reply_meaning.txt.j2").render(context).strip()
+    context.update(subject=subject, reply=reply, reply_meaning=re.sub(r"\n{2,}", "\n", meaning))
     text = texts.env.get_template("summary.txt.j2").render(context)
     text = re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
     context["body"] = _markup(text_to_html(text))
@@ -211,6 +222,29 @@ def render_summary(
         html=texts.env.get_template("summary.html.j2").render(context),
         reply=reply,
     )
+
+
+def _plan(case: Case, security: bool, account: object | None, rules: RemediationRules | None) -> object | None:
+    """The clean-up plan built from a completed check; None keeps the kind's generic steps."""
+    if not security or account is None:
+        return None
+    from triage.account.report import AccountReport  # only once a check ran: it comes with the AWS libraries
+
+    if not isinstance(account, AccountReport):
+        return None
+    from triage import paths
+    from triage.account.remediation import build_plan, load_remediation_rules
+
+    rules = rules or load_remediation_rules(paths.rules_dir())
+    recovery = any(rule in rules.recovery_rules for m in case.mails for rule in m.classification.matched)
+    return build_plan(account, rules, root_recovery=recovery, case_id=case.case_id)
+
+
+def render_progress(progress: Progress, texts: Texts) -> str:
+    """The comparison with the case's last check, in Japanese (`check-account --case`)."""
+    text = texts.env.get_template("_progress.txt.j2").render(progress=progress, labels=texts.labels,
+                                                             links=texts.links)
+    return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
 
 
 def _account_ids(case: Case) -> list[str]:

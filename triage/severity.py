@@ -1,31 +1,11 @@
-"""The mail kinds of DESIGN.md and their severities: the vocabulary every output uses."""
+"""The severities of DESIGN.md, least to most urgent: the scale every output uses.
+
+What each mail kind means, its default severity included, is data: rules/kinds.toml (`triage.kinds`).
+"""
 
 from __future__ import annotations
 
 SEVERITIES = ("info", "low", "medium", "high", "critical")
-
-# kind -> default severity, in DESIGN.md's order.
-KINDS: dict[str, str] = {
-    "compromised-account": "critical",
-    "exposed-credentials": "critical",
-    "abuse-report": "critical",
-    "account-suspension": "critical",
-    "account-change": "high",
-    "billing-alert": "high",
-    "security-finding": "high",
-    "phishing": "high",
-    "support-case-update": "medium",
-    "billing-statement": "low",
-    "health-event": "low",
-    "marketing": "info",
-    "other": "info",
-}
-
-# Kinds for which the account itself is checked: AWS says something is wrong inside the account.
-SECURITY_KINDS = frozenset({
-    "compromised-account", "exposed-credentials", "abuse-report", "account-suspension",
-    "account-change", "billing-alert", "security-finding",
-})
 
 
 def rank(severity: str) -> int:

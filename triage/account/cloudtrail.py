@@ -14,9 +14,12 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from triage.account.collectors._util import as_utc
+from triage.account.tags_and_times import as_utc
+
+if TYPE_CHECKING:
+    from mypy_boto3_cloudtrail import CloudTrailClient
 from triage.account.records import GLOBAL, Creator, Creators, Gap, Resource
 from triage.account.sweep import Scope, Task, TaskResult
 
@@ -43,7 +46,7 @@ def attribution_tasks(resources: Iterable[Resource], since: datetime, until: dat
 
 def _lookup(region: str, ids: frozenset[str], since: datetime, until: datetime) -> Callable[[Scope], TaskResult]:
     def run(scope: Scope) -> TaskResult:
-        client = scope.clients.cloudtrail(region)
+        client: CloudTrailClient = scope.clients.client(SERVICE, region)
         found: dict[str, Creator] = {}
         token = ""
         last = 0.0

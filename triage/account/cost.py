@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from triage.account.collectors import UNPRICED_TYPES
 from triage.account.records import MonthCost, RegionPlan, Resource
 from triage.errors import RulesError
 
@@ -21,8 +22,6 @@ _SIZE = re.compile(r"^(?:(\d+)x)?large$")
 _SMALL_SIZES = {"nano": 0.25, "micro": 0.5, "small": 1.0, "medium": 2.0}
 _BILLING_INSTANCE_STATES = frozenset({"pending", "running"})
 _GONE_VOLUME_STATES = frozenset({"deleting", "deleted"})
-# Resource types that bill by the hour but are not in the price table; the summary names them.
-_UNPRICED_TYPES = frozenset({"sagemaker-notebook", "sagemaker-endpoint", "lightsail-instance", "ecs-cluster"})
 _REGION_CODE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
 
 
@@ -109,7 +108,7 @@ def hourly_burn(resources: Iterable[Resource], prices: PriceTable) -> Burn:
             cost = float(r.detail.get("size_gb", 0) or 0) * per_gb / prices.hours_per_month
         elif r.resource_type == "elastic-ip":
             cost = prices.elastic_ip_hour
-        elif r.resource_type in _UNPRICED_TYPES:
+        elif r.resource_type in UNPRICED_TYPES:  # billing, not in the price table: the summary names them
             not_included.add(r.resource_type)
         if cost:
             by_region[r.region] = by_region.get(r.region, 0.0) + cost

@@ -18,8 +18,10 @@ from triage.errors import RefusedAwsCall
 
 READ_PREFIXES = ("Describe", "List", "Get", "Lookup")
 
-# Not named like a read, but only asks AWS to prepare one (the credential report is then read with Get).
-READ_ALLOW_LIST = frozenset({"iam:GenerateCredentialReport"})
+# Not named like reads: one only asks AWS to prepare a read (the credential report is then read with Get),
+# the others read in batches. Each is named: a BatchGet of another service may hand out secrets
+# (secretsmanager:BatchGetSecretValue).
+READ_ALLOW_LIST = frozenset({"iam:GenerateCredentialReport", "codebuild:BatchGetProjects"})
 
 # Named like reads, but they return secrets or mint credentials: a read-only check has no use for them.
 SENSITIVE_READS = frozenset({

@@ -4,11 +4,13 @@ tasks of every region to sweep. Also the complete list of calls triage can make 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import date
 
 from triage.account import cloudtrail, regions
-from triage.account.collectors import ACCOUNT_WIDE, REGIONAL, contact, costexplorer, iam, organizations
+from triage.account.collectors import ACCOUNT_WIDE, REGIONAL, declared_calls
+from triage.account.records import GLOBAL
 from triage.account.session import Clients
 from triage.account.sweep import Task
 
@@ -17,10 +19,7 @@ IDENTITY_CALLS = ("sts:GetCallerIdentity",)
 
 def all_calls() -> frozenset[str]:
     """Every AWS operation triage can call, as IAM names it."""
-    calls = set(IDENTITY_CALLS) | set(regions.CALLS) | set(cloudtrail.CALLS)
-    for module in (*REGIONAL, *ACCOUNT_WIDE):
-        calls.update(module.CALLS)
-    return frozenset(calls)
+    return frozenset({*IDENTITY_CALLS, *regions.CALLS, *cloudtrail.CALLS, *declared_calls()})
 
 
 def allowed_operations() -> dict[str, frozenset[str]]:
@@ -32,22 +31,32 @@ def allowed_operations() -> dict[str, frozenset[str]]:
     return {service: frozenset(ops) for service, ops in by_service.items()}
 
 
-def regional_tasks(clients: Clients) -> regions.RegionalTasks:
+def regional_tasks(clients: Clients, today: date) -> regions.RegionalTasks:
     """Builds one region's tasks, leaving out services botocore does not know in that region."""
-    where = {m.SERVICE: frozenset(clients.available_regions(m.SERVICE)) for m in REGIONAL}
+    where = {c.service: frozenset(clients.available_regions(c.service)) for c in REGIONAL if not c.everywhere}
 
     def build(region: str) -> list[Task]:
-        available = frozenset(service for service, known in where.items() if region in known)
-        return [t for m in REGIONAL for t in m.tasks(region, available)]
+        return [t for c in REGIONAL if c.everywhere or region in where[c.service] for t in c.tasks(region, today)]
 
     return build
 
 
 def account_tasks(clients: Clients, wanted: Sequence[str] | None, today: date) -> list[Task]:
     return [
-        regions.discovery_task(wanted, regional_tasks(clients)),
-        *iam.tasks(),
-        *organizations.tasks(),
-        *contact.tasks(),
-        *costexplorer.tasks(today),
+        regions.discovery_task(wanted, regional_tasks(clients, today)),
+        *(t for c in ACCOUNT_WIDE for t in c.tasks(GLOBAL, today)),
     ]
+
+
+def policy_json() -> str:
+    """contrib/iam-policy.json: the least-privilege policy allowing exactly `all_calls()` (a test compares)."""
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": "TriageReadOnlyAccountCheck",
+            "Effect": "Allow",
+            "Action": sorted(all_calls()),
+            "Resource": "*",
+        }],
+    }
+    return json.dumps(policy, indent=2) + "\n"

@@ -32,13 +32,6 @@ class Resource:
         return str(self.detail.get("name") or "")
 
 
-# The codes a report can carry. Each has its Japanese word in templates/_account_words.j2 (a test checks),
-# because the summary would otherwise show the bare code to the reader.
-RESOURCE_TYPES = (
-    "instance", "spot-request", "volume", "snapshot", "image", "elastic-ip", "key-pair", "security-group", "vpc",
-    "autoscaling-group", "lambda-function", "ecs-cluster", "sagemaker-notebook", "sagemaker-endpoint",
-    "lightsail-instance", "iam-user", "access-key", "iam-role", "identity-provider", "organization-account",
-)
 GAP_KINDS = (
     "access-denied", "throttled", "timed-out", "region-disabled", "region-changing", "excluded", "unavailable",
     "unreachable", "not-enough-data", "truncated", "unswept-spend", "error",

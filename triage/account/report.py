@@ -15,18 +15,14 @@ from datetime import datetime
 from typing import Any
 
 from triage.account import console
+from triage.account.collectors import RESOURCE_TYPES
 from triage.account.cost import Burn
 from triage.account.records import GLOBAL, Contact, Gap, MonthCost, RegionPlan, Resource, RootUser
-from triage.account.regions import RegionName, RegionNames
+from triage.account.region_names import RegionName, RegionNames
 from triage.output import utc_z
 
-# The order types are shown in, most expensive and most telling first.
-TYPE_ORDER = (
-    "instance", "spot-request", "autoscaling-group", "sagemaker-notebook", "sagemaker-endpoint",
-    "lightsail-instance", "ecs-cluster", "lambda-function", "volume", "snapshot", "image", "elastic-ip",
-    "key-pair", "security-group", "vpc", "iam-user", "access-key", "iam-role", "identity-provider",
-    "organization-account",
-)
+# The order types are shown in, most expensive and most telling first (declared by the collectors).
+TYPE_ORDER = RESOURCE_TYPES
 _SAMPLE = 5
 
 

@@ -12,7 +12,7 @@ import os
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import botocore.config
@@ -21,26 +21,14 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, 
 
 from triage.account.guard import install_guard
 from triage.account.models import ReadOnlyModels
+from triage.account.records import GLOBAL
 from triage.errors import AwsCheckError
 
 if TYPE_CHECKING:
-    from mypy_boto3_account import AccountClient
-    from mypy_boto3_autoscaling import AutoScalingClient
-    from mypy_boto3_ce import CostExplorerClient
-    from mypy_boto3_cloudtrail import CloudTrailClient
-    from mypy_boto3_ec2 import EC2Client
-    from mypy_boto3_ecs import ECSClient
-    from mypy_boto3_iam import IAMClient
-    from mypy_boto3_lambda import LambdaClient
-    from mypy_boto3_lightsail import LightsailClient
-    from mypy_boto3_organizations import OrganizationsClient
-    from mypy_boto3_sagemaker import SageMakerClient
     from mypy_boto3_sts import STSClient
 
 # Used for the global services (IAM, Organizations, STS, Account) when the profile names no region.
 FALLBACK_REGION = "us-east-1"
-# Cost Explorer answers only in us-east-1 for the commercial partition.
-COST_EXPLORER_REGION = "us-east-1"
 
 
 @dataclass(frozen=True)
@@ -93,56 +81,24 @@ class Clients:
         self._made: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()  # making clients from one session is not thread-safe
 
-    def _get(self, service: str, region: str) -> Any:
-        key = (service, region)
+    def client(self, service: str, region: str) -> Any:
+        """The guarded client of `service` (botocore's name) in `region`; GLOBAL means the default region.
+
+        Typed by whoever uses it (`iam: IAMClient = scope.client("iam")`), so this class knows no service.
+        """
+        key = (service, self.default_region if region == GLOBAL else region)
         client = self._made.get(key)  # most calls find their client made: no need to wait for the lock
         if client is None:
             with self._lock:
                 client = self._made.get(key)
                 if client is None:
-                    client = self.session.client(service, region_name=region, config=self._config)  # type: ignore[call-overload]
+                    client = self.session.client(service, region_name=key[1], config=self._config)  # type: ignore[call-overload]
                     self._made[key] = client
         return client
 
     def available_regions(self, service: str) -> list[str]:
         """The regions botocore knows the service in (the commercial partition)."""
         return list(self.session.get_available_regions(service))
-
-    def account(self) -> AccountClient:
-        return cast("AccountClient", self._get("account", self.default_region))
-
-    def autoscaling(self, region: str) -> AutoScalingClient:
-        return cast("AutoScalingClient", self._get("autoscaling", region))
-
-    def ce(self) -> CostExplorerClient:
-        return cast("CostExplorerClient", self._get("ce", COST_EXPLORER_REGION))
-
-    def cloudtrail(self, region: str) -> CloudTrailClient:
-        return cast("CloudTrailClient", self._get("cloudtrail", region))
-
-    def ec2(self, region: str) -> EC2Client:
-        return cast("EC2Client", self._get("ec2", region))
-
-    def ecs(self, region: str) -> ECSClient:
-        return cast("ECSClient", self._get("ecs", region))
-
-    def iam(self) -> IAMClient:
-        return cast("IAMClient", self._get("iam", self.default_region))
-
-    def awslambda(self, region: str) -> LambdaClient:
-        return cast("LambdaClient", self._get("lambda", region))
-
-    def lightsail(self, region: str) -> LightsailClient:
-        return cast("LightsailClient", self._get("lightsail", region))
-
-    def organizations(self) -> OrganizationsClient:
-        return cast("OrganizationsClient", self._get("organizations", self.default_region))
-
-    def sagemaker(self, region: str) -> SageMakerClient:
-        return cast("SageMakerClient", self._get("sagemaker", region))
-
-    def sts(self) -> STSClient:
-        return cast("STSClient", self._get("sts", self.default_region))
 
 
 def whoami(clients: Clients) -> Identity:
@@ -156,8 +112,9 @@ def whoami(clients: Clients) -> Identity:
             "no AWS credentials found: set [aws] profile or --profile, or the usual AWS_PROFILE / "
             "AWS_ACCESS_KEY_ID variables (never the key the AWS mail says was exposed)"
         )
+    sts: STSClient = clients.client("sts", GLOBAL)
     try:
-        answer = clients.sts().get_caller_identity()
+        answer = sts.get_caller_identity()
     except NoCredentialsError:
         raise AwsCheckError("no AWS credentials found: set [aws] profile or --profile") from None
     except ClientError as exc:

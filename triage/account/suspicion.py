@@ -12,15 +12,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from triage.account.collectors._util import as_utc
 from triage.account.records import GLOBAL, Resource
+from triage.account.tags_and_times import as_utc
 
 WINDOW_BEFORE_ALERT = timedelta(days=7)
 
-# GPU and accelerator families: what miners rent first. Any size counts.
+# GPU and accelerator families: what miners rent first, and what AWS's quarantine policy for leaked keys
+# keeps them from starting. Any size counts, and a bare family too (Batch takes "g4dn"). A test checks
+# this against every family EC2's instance-type data (moto's copy) gives a GPU, Neuron or FPGA.
 GPU_FAMILIES = frozenset({
-    "p2", "p3", "p3dn", "p4d", "p4de", "p5", "p5e", "p5en", "g3", "g3s", "g4dn", "g4ad", "g5", "g5g", "g6",
-    "g6e", "gr6", "dl1", "dl2q", "trn1", "trn1n", "trn2", "inf1", "inf2", "f1", "f2",
+    "p2", "p3", "p3dn", "p4d", "p4de", "p5", "p5e", "p5en", "p6-b200", "p6-b300", "p6e-gb200",
+    "g3", "g3s", "g4dn", "g4ad", "g5", "g5g", "g6", "g6e", "g6f", "gr6", "gr6f", "g7", "g7e",
+    "dl1", "dl2q", "trn1", "trn1n", "trn2", "trn2u", "inf1", "inf2", "f1", "f2",
 })
 # CPU mining (Monero's RandomX) wants many cores: compute-optimized families from this size up.
 _BIG_COMPUTE = re.compile(r"^c\d+[a-z]*\.(\d+)xlarge$")
@@ -30,7 +33,6 @@ MINING_NAMES = re.compile(
     r"lolminer|phoenixminer|nbminer|gminer|t-rex",
     re.I,
 )
-_TYPED = frozenset({"instance", "spot-request", "sagemaker-notebook"})
 
 REASONS = (
     "named-in-aws-mail",
@@ -79,7 +81,8 @@ def reasons_for(r: Resource, s: Suspicion) -> tuple[str, ...]:
         reasons.append("recent-access-key" if r.resource_type == "access-key" else "created-in-incident-window")
     if r.region != GLOBAL and s.home_regions and r.region not in s.home_regions:
         reasons.append("region-not-used-by-owner")
-    if r.resource_type in _TYPED and is_mining_type(str(r.detail.get("instance_type", ""))):
+    # Any collector may say what a resource runs on (instance types, comma-separated) or that it has a GPU.
+    if r.detail.get("gpu") or is_mining_type(str(r.detail.get("instance_type", ""))):
         reasons.append("mining-instance-type")
     if any(MINING_NAMES.search(n) for n in names):
         reasons.append("mining-name")

@@ -20,6 +20,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -51,6 +52,10 @@ class Scope:
     def check_time(self) -> None:
         if time.monotonic() > self.deadline:
             raise RegionTimedOut(self.region)
+
+    def client(self, service: str) -> Any:
+        """The guarded client of `service` (botocore's name) for this task's region."""
+        return self.clients.client(service, self.region)
 
 
 @dataclass(frozen=True)

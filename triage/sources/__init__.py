@@ -48,7 +48,7 @@ class Source(Protocol):
 
 def open_source(
     spec: str | None, imap: ImapSettings | None, *, max_bytes: int, rules_dir: Path, env: Mapping[str, str],
-    since: date | None = None,
+    since: date | None = None, forwarders: tuple[str, ...] = (),
 ) -> Source:
     """The source named on the command line: "imap", a path, or None for IMAP when it is configured.
     `since`: only mail from that day on (IMAP SINCE; for files, the Date header)."""
@@ -63,7 +63,8 @@ def open_source(
         from triage.relevance import load_narrowing
         from triage.sources.imap import ImapSource
 
-        return ImapSource(imap, narrowing=load_narrowing(rules_dir), max_bytes=max_bytes, env=env, since=since)
+        narrowing = load_narrowing(rules_dir, forwarders)
+        return ImapSource(imap, narrowing=narrowing, max_bytes=max_bytes, env=env, since=since)
     source = files.open_path(Path(spec))
     return source if since is None else DatedSource(source, since)
 

@@ -15,9 +15,7 @@ import contextlib
 import email
 import email.utils
 import logging
-import shlex
 import ssl
-import subprocess
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -27,6 +25,7 @@ from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError, LoginError
 from imapclient.imapclient import JUNK
 
+from triage import oauth2
 from triage.charsets import decode_header
 from triage.errors import ConfigError, ImapConnectError, ImapLoginError, SourceError
 from triage.mail import Origin, RawMail, normalize_message_id
@@ -116,17 +115,24 @@ class ImapSource:
         client.normalise_times = False
         try:
             if s.oauth2_token_command:
-                client.oauth2_login(s.user, self._token())
+                self._oauth2_login(client)
             else:
                 client.login(s.user, self._password())
         except LoginError:
             _logout(client)
-            how = f"${s.password_env}" if not s.oauth2_token_command else "the OAuth2 token"
+            if s.oauth2_token_command:
+                raise ImapLoginError(
+                    f"the IMAP server {s.host} refused the OAuth2 token for {s.user} ({oauth2.LOGIN_ATTEMPTS} "
+                    f"fresh tokens from [imap] oauth2_token_command); check [imap] user and that the token "
+                    f"is for this account with IMAP access") from None
             raise ImapLoginError(f"the IMAP server {s.host} refused the login for {s.user}; "
-                                 f"check [imap] user and {how}") from None
+                                 f"check [imap] user and ${s.password_env}") from None
         except (IMAPClientError, OSError) as exc:
             _logout(client)
             raise ImapConnectError(f"the IMAP server {s.host} failed during login: {exc}") from None
+        except BaseException:
+            _logout(client)
+            raise
         return client
 
     def _password(self) -> str:
@@ -137,16 +143,16 @@ class ImapSource:
                               f"[imap] password_env")
         return value
 
-    def _token(self) -> str:
-        command = self.settings.oauth2_token_command or ""
-        try:
-            done = subprocess.run(shlex.split(command), capture_output=True, text=True, timeout=60, check=True)
-        except (OSError, subprocess.SubprocessError) as exc:
-            raise ConfigError(f"[imap] oauth2_token_command failed: {exc}") from None
-        token = done.stdout.strip()
-        if not token:
-            raise ConfigError("[imap] oauth2_token_command printed no token")
-        return token
+    def _oauth2_login(self, client: IMAPClient) -> None:
+        s = self.settings
+        offered = [c.decode("ascii", "replace")[5:] for c in client.capabilities() if c.upper().startswith(b"AUTH=")]
+        mechanism = oauth2.choose_mechanism(offered)
+        if mechanism is None:
+            raise ImapLoginError(f"the IMAP server {s.host} offers no OAuth2 login (neither OAUTHBEARER nor "
+                                 f"XOAUTH2; it offers {', '.join(offered) or 'no SASL mechanism'}); "
+                                 f"use [imap] password_env instead")
+        oauth2.login(client.sasl_login, LoginError, command=oauth2.TokenCommand(s.oauth2_token_command or "", "imap"),
+                     mechanism=mechanism, user=s.user, host=s.host, port=s.port)
 
     def _folders(self, client: IMAPClient) -> list[str]:
         if self.settings.folders is not None:

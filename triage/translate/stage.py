@@ -1,7 +1,8 @@
 """The translation stage: a case → what its mails say, in Japanese, for the summary.
 
-For each mail of the case read in this run: marketing, phishing and unrelated mail are left out (the
-reader needs nothing from them, and a phisher's words should not be made more convincing); a Japanese
+For each mail of the case read in this run: a mail whose kind is not `translated` (rules/kinds.toml:
+marketing, phishing and unrelated mail) is left out (the reader needs nothing from them, and a phisher's
+words should not be made more convincing); a Japanese
 mail is shown as Japanese; any other mail is stripped (`strip`), cut into blocks, redacted (`redact`),
 looked up in the cache, and only the blocks never seen before are sent to DeepL, batched, with the
 mail's (redacted) subject as context and the glossary. A block comes back only if its placeholders do.
@@ -44,7 +45,6 @@ from triage.translate.strip import strip
 
 log = logging.getLogger(__name__)
 
-SKIPPED_KINDS = frozenset({"marketing", "phishing", "other"})
 # What one mail may cost at most, in source characters after stripping: a summary needs the gist.
 MAX_CHARS_PER_MAIL = 5000
 _TAG = re.compile(r"<[^>]*>")
@@ -94,7 +94,7 @@ class TranslationStage:
         self.billed_characters = 0
 
     def __call__(self, case: Case) -> Translation | None:
-        items = [m for m in case.mails if m.kind not in SKIPPED_KINDS]
+        items = [m for m in case.mails if m.classification.meaning.translated]
         if not items:
             return None
         try:

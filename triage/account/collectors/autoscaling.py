@@ -2,36 +2,37 @@
 
 from __future__ import annotations
 
-from triage.account.collectors._util import as_utc
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from triage.account.collecting import Collector, Kind, Listing
 from triage.account.records import Resource
-from triage.account.sweep import Scope, Task, TaskResult
+from triage.account.sweep import Scope
+from triage.account.tags_and_times import as_utc
 
 SERVICE = "autoscaling"
-CALLS = ("autoscaling:DescribeAutoScalingGroups",)
 
 
-def tasks(region: str, available: frozenset[str]) -> list[Task]:
-    if SERVICE not in available:
-        return []
-    return [Task(region, SERVICE, "autoscaling:DescribeAutoScalingGroups", _groups)]
+def _groups(page: Mapping[str, Any], scope: Scope) -> Iterator[Resource]:
+    for g in page.get("AutoScalingGroups", []):
+        template = g.get("LaunchTemplate", {}).get("LaunchTemplateName") or g.get("LaunchConfigurationName", "")
+        yield Resource(
+            scope.region, SERVICE, "autoscaling-group", g["AutoScalingGroupName"],
+            state=g.get("Status") or "active",
+            created=as_utc(g.get("CreatedTime")),
+            detail={
+                "name": g["AutoScalingGroupName"],
+                "desired": g.get("DesiredCapacity", 0),
+                "max": g.get("MaxSize", 0),
+                "instances": len(g.get("Instances", [])),
+                "launch_template": template,
+            },
+        )
 
 
-def _groups(scope: Scope) -> TaskResult:
-    out = []
-    for page in scope.clients.autoscaling(scope.region).get_paginator("describe_auto_scaling_groups").paginate():
-        for g in page.get("AutoScalingGroups", []):
-            template = g.get("LaunchTemplate", {}).get("LaunchTemplateName") or g.get("LaunchConfigurationName", "")
-            out.append(Resource(
-                scope.region, SERVICE, "autoscaling-group", g["AutoScalingGroupName"],
-                state=g.get("Status") or "active",
-                created=as_utc(g.get("CreatedTime")),
-                detail={
-                    "name": g["AutoScalingGroupName"],
-                    "desired": g.get("DesiredCapacity", 0),
-                    "max": g.get("MaxSize", 0),
-                    "instances": len(g.get("Instances", [])),
-                    "launch_template": template,
-                },
-            ))
-        scope.check_time()
-    return TaskResult(resources=tuple(out))
+COLLECTOR = Collector(
+    service=SERVICE,
+    calls=("autoscaling:DescribeAutoScalingGroups",),
+    kinds=(Kind("autoscaling-group", 30, "https://{r}.console.aws.amazon.com/ec2/home?region={r}#AutoScalingGroups:"),),
+    listings=(Listing("autoscaling:DescribeAutoScalingGroups", _groups),),
+)

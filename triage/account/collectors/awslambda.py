@@ -2,33 +2,34 @@
 
 from __future__ import annotations
 
-from triage.account.collectors._util import as_utc
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from triage.account.collecting import Collector, Kind, Listing
 from triage.account.records import Resource
-from triage.account.sweep import Scope, Task, TaskResult
+from triage.account.sweep import Scope
+from triage.account.tags_and_times import as_utc
 
 SERVICE = "lambda"
-CALLS = ("lambda:ListFunctions",)
 
 
-def tasks(region: str, available: frozenset[str]) -> list[Task]:
-    if SERVICE not in available:
-        return []
-    return [Task(region, SERVICE, "lambda:ListFunctions", _functions)]
+def _functions(page: Mapping[str, Any], scope: Scope) -> Iterator[Resource]:
+    for f in page.get("Functions", []):
+        modified = as_utc(f.get("LastModified"))
+        yield Resource(
+            scope.region, SERVICE, "lambda-function", f["FunctionName"],
+            state=f.get("State") or None,
+            detail={
+                "name": f["FunctionName"],
+                "runtime": f.get("Runtime", ""),
+                "last_modified": modified.isoformat() if modified else "",
+            },
+        )
 
 
-def _functions(scope: Scope) -> TaskResult:
-    out = []
-    for page in scope.clients.awslambda(scope.region).get_paginator("list_functions").paginate():
-        for f in page.get("Functions", []):
-            modified = as_utc(f.get("LastModified"))
-            out.append(Resource(
-                scope.region, SERVICE, "lambda-function", f["FunctionName"],
-                state=f.get("State") or None,
-                detail={
-                    "name": f["FunctionName"],
-                    "runtime": f.get("Runtime", ""),
-                    "last_modified": modified.isoformat() if modified else "",
-                },
-            ))
-        scope.check_time()
-    return TaskResult(resources=tuple(out))
+COLLECTOR = Collector(
+    service=SERVICE,
+    calls=("lambda:ListFunctions",),
+    kinds=(Kind("lambda-function", 80, "https://{r}.console.aws.amazon.com/lambda/home?region={r}#/functions"),),
+    listings=(Listing("lambda:ListFunctions", _functions),),
+)

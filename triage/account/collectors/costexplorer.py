@@ -8,22 +8,25 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from triage.account.collecting import Collector
 from triage.account.failures import error_code, gap_for
 from triage.account.records import GLOBAL, Forecast, Gap, MonthCost
 from triage.account.sweep import Scope, Task, TaskResult
 
+if TYPE_CHECKING:
+    from mypy_boto3_ce import CostExplorerClient
+
 SERVICE = "ce"
-CALLS = ("ce:GetCostAndUsage", "ce:GetCostForecast")
 METRIC = "UnblendedCost"
+REGION = "us-east-1"  # Cost Explorer answers only in us-east-1 for the commercial partition
 
 
-def tasks(today: date | None = None) -> list[Task]:
-    day = today or datetime.now(UTC).date()
+def _tasks(region: str, day: date) -> list[Task]:
     return [
         Task(GLOBAL, SERVICE, "ce:GetCostAndUsage", lambda scope: _month_to_date(scope, day)),
         Task(GLOBAL, SERVICE, "ce:GetCostForecast", lambda scope: _forecast(scope, day)),
@@ -60,7 +63,7 @@ def _month_to_date(scope: Scope, day: date) -> TaskResult:
 
 
 def _grouped(scope: Scope, start: date, end: date, dimension: str) -> tuple[dict[str, float], bool]:
-    ce = scope.clients.ce()
+    ce: CostExplorerClient = scope.clients.client(SERVICE, REGION)
     amounts: dict[str, float] = {}
     estimated = False
     token: str | None = None
@@ -96,8 +99,9 @@ def _amount(metrics: Mapping[str, Any]) -> float:
 
 def _forecast(scope: Scope, day: date) -> TaskResult:
     _, following = month_bounds(day)
+    ce: CostExplorerClient = scope.clients.client(SERVICE, REGION)
     try:
-        answer = scope.clients.ce().get_cost_forecast(
+        answer = ce.get_cost_forecast(
             TimePeriod={"Start": day.isoformat(), "End": following.isoformat()},
             Metric="UNBLENDED_COST",
             Granularity="MONTHLY",
@@ -113,3 +117,11 @@ def _forecast(scope: Scope, day: date) -> TaskResult:
     except (TypeError, ValueError):
         rest = 0.0
     return TaskResult(facts=(Forecast(rest_of_month_usd=rest),))
+
+
+COLLECTOR = Collector(
+    service=SERVICE,
+    calls=("ce:GetCostAndUsage", "ce:GetCostForecast"),
+    custom_tasks=_tasks,
+    regional=False,
+)

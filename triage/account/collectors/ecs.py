@@ -2,34 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+from triage.account.collecting import Collector, Kind, Listing, batches, paginate
 from triage.account.records import Resource
-from triage.account.sweep import Scope, Task, TaskResult
+from triage.account.sweep import Scope
+
+if TYPE_CHECKING:
+    from mypy_boto3_ecs import ECSClient
 
 SERVICE = "ecs"
-CALLS = ("ecs:ListClusters", "ecs:DescribeClusters", "ecs:ListServices")
 _SHOWN_SERVICES = 20
 
 
-def tasks(region: str, available: frozenset[str]) -> list[Task]:
-    if SERVICE not in available:
-        return []
-    return [Task(region, SERVICE, "ecs:ListClusters", _clusters)]
-
-
-def _clusters(scope: Scope) -> TaskResult:
-    client = scope.clients.ecs(scope.region)
-    arns: list[str] = []
-    for page in client.get_paginator("list_clusters").paginate():
-        arns.extend(page.get("clusterArns", []))
-        scope.check_time()
-    out = []
-    for start in range(0, len(arns), 100):
-        for c in client.describe_clusters(clusters=arns[start:start + 100]).get("clusters", []):
-            services: list[str] = []
-            for listed in client.get_paginator("list_services").paginate(cluster=c["clusterArn"]):
-                services.extend(arn.rsplit("/", 1)[-1] for arn in listed.get("serviceArns", []))
-                scope.check_time()
-            out.append(Resource(
+def _clusters(page: Mapping[str, Any], scope: Scope) -> Iterator[Resource]:
+    client: ECSClient = scope.client(SERVICE)
+    for arns in batches(page.get("clusterArns", [])):
+        for c in client.describe_clusters(clusters=arns).get("clusters", []):
+            services = [arn.rsplit("/", 1)[-1]
+                        for listed in paginate(scope, SERVICE, "ListServices", cluster=c["clusterArn"])
+                        for arn in listed.get("serviceArns", [])]
+            yield Resource(
                 scope.region, SERVICE, "ecs-cluster", c.get("clusterName", c["clusterArn"]),
                 state=c.get("status"),
                 detail={
@@ -38,5 +32,13 @@ def _clusters(scope: Scope) -> TaskResult:
                     "services": services[:_SHOWN_SERVICES],
                     "service_count": len(services),
                 },
-            ))
-    return TaskResult(resources=tuple(out))
+            )
+
+
+COLLECTOR = Collector(
+    service=SERVICE,
+    calls=("ecs:ListClusters", "ecs:DescribeClusters", "ecs:ListServices"),
+    kinds=(Kind("ecs-cluster", 70, "https://{r}.console.aws.amazon.com/ecs/v2/clusters?region={r}",
+                bills_unpriced=True),),
+    listings=(Listing("ecs:ListClusters", _clusters),),
+)

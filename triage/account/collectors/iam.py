@@ -15,28 +15,22 @@ import time
 import urllib.parse
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
-from datetime import UTC, datetime
-from typing import Any
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from triage.account.collectors._util import as_utc
+from triage.account.collecting import Collector, Kind, paginate
 from triage.account.failures import error_code
 from triage.account.records import GLOBAL, CredentialReport, CredentialRow, Resource, RootUser
 from triage.account.sweep import Scope, Task, TaskResult
+from triage.account.tags_and_times import as_utc
+
+if TYPE_CHECKING:
+    from mypy_boto3_iam import IAMClient
 
 SERVICE = "iam"
-CALLS = (
-    "iam:GetAccountAuthorizationDetails",
-    "iam:ListAccessKeys",
-    "iam:GetAccessKeyLastUsed",
-    "iam:GenerateCredentialReport",
-    "iam:GetCredentialReport",
-    "iam:GetAccountSummary",
-    "iam:ListOpenIDConnectProviders",
-    "iam:GetOpenIDConnectProvider",
-    "iam:ListSAMLProviders",
-)
+_CONSOLE = "https://console.aws.amazon.com/iam/home#/"
 
 # AWS managed policies that give, or let a principal give itself, every permission.
 ADMIN_POLICIES = frozenset({
@@ -47,7 +41,7 @@ QUARANTINE = re.compile(r"^AWSCompromisedKeyQuarantine(V\d+)?$")
 _REPORT_TRIES = 10
 
 
-def tasks() -> list[Task]:
+def _tasks(region: str, today: date) -> list[Task]:
     return [
         Task(GLOBAL, SERVICE, "iam:GetAccountAuthorizationDetails", _principals),
         Task(GLOBAL, SERVICE, "iam:GetCredentialReport", _credential_report),
@@ -65,15 +59,14 @@ def _principals(scope: Scope) -> TaskResult:
     roles: list[Mapping[str, Any]] = []
     groups: dict[str, Mapping[str, Any]] = {}
     local_policies: dict[str, Any] = {}
-    paginator = scope.clients.iam().get_paginator("get_account_authorization_details")
-    for page in paginator.paginate(Filter=["User", "Role", "Group", "LocalManagedPolicy"]):
+    for page in paginate(scope, SERVICE, "GetAccountAuthorizationDetails",
+                         Filter=["User", "Role", "Group", "LocalManagedPolicy"]):
         users.extend(page.get("UserDetailList", []))
         roles.extend(page.get("RoleDetailList", []))
         groups.update({g["GroupName"]: g for g in page.get("GroupDetailList", [])})
         for p in page.get("Policies", []):
             default = next((v for v in p.get("PolicyVersionList", []) if v.get("IsDefaultVersion")), None)
             local_policies[p["Arn"]] = default.get("Document") if default else None
-        scope.check_time()
 
     out = []
     more = []
@@ -121,9 +114,9 @@ def _principals(scope: Scope) -> TaskResult:
 
 def _keys_of(user: str) -> Callable[[Scope], TaskResult]:
     def run(scope: Scope) -> TaskResult:
-        iam = scope.clients.iam()
+        iam: IAMClient = scope.client(SERVICE)
         out = []
-        for page in iam.get_paginator("list_access_keys").paginate(UserName=user):
+        for page in paginate(scope, SERVICE, "ListAccessKeys", UserName=user):
             for k in page.get("AccessKeyMetadata", []):
                 key_id = k["AccessKeyId"]
                 used = iam.get_access_key_last_used(AccessKeyId=key_id).get("AccessKeyLastUsed", {})
@@ -141,7 +134,6 @@ def _keys_of(user: str) -> Callable[[Scope], TaskResult]:
                         "last_used_region": _known(used.get("Region")),
                     },
                 ))
-            scope.check_time()
         return TaskResult(resources=tuple(out))
 
     return run
@@ -221,7 +213,7 @@ def _trusted(doc: Any) -> list[str]:
 
 def _credential_report(scope: Scope) -> TaskResult:
     """Generate the report, then read it; AWS takes a few seconds to build it."""
-    iam = scope.clients.iam()
+    iam: IAMClient = scope.client(SERVICE)
     iam.generate_credential_report()
     for _ in range(_REPORT_TRIES):
         try:
@@ -252,7 +244,8 @@ def _rows(text: str) -> dict[str, CredentialRow]:
 
 
 def _root(scope: Scope) -> TaskResult:
-    summary = scope.clients.iam().get_account_summary().get("SummaryMap", {})
+    iam: IAMClient = scope.client(SERVICE)
+    summary = iam.get_account_summary().get("SummaryMap", {})
     return TaskResult(facts=(RootUser(
         mfa=bool(summary.get("AccountMFAEnabled", 0)),
         access_keys=bool(summary.get("AccountAccessKeysPresent", 0)),
@@ -260,7 +253,7 @@ def _root(scope: Scope) -> TaskResult:
 
 
 def _oidc_providers(scope: Scope) -> TaskResult:
-    iam = scope.clients.iam()
+    iam: IAMClient = scope.client(SERVICE)
     out = []
     for p in iam.list_open_id_connect_providers().get("OpenIDConnectProviderList", []):
         arn = p.get("Arn", "")
@@ -275,7 +268,8 @@ def _oidc_providers(scope: Scope) -> TaskResult:
 
 def _saml_providers(scope: Scope) -> TaskResult:
     out = []
-    for p in scope.clients.iam().list_saml_providers().get("SAMLProviderList", []):
+    iam: IAMClient = scope.client(SERVICE)
+    for p in iam.list_saml_providers().get("SAMLProviderList", []):
         arn = p.get("Arn", "")
         out.append(Resource(
             GLOBAL, SERVICE, "identity-provider", arn,
@@ -283,6 +277,30 @@ def _saml_providers(scope: Scope) -> TaskResult:
             detail={"name": arn.rsplit("/", 1)[-1], "protocol": "saml"},
         ))
     return TaskResult(resources=tuple(out))
+
+
+COLLECTOR = Collector(
+    service=SERVICE,
+    calls=(
+        "iam:GetAccountAuthorizationDetails",
+        "iam:ListAccessKeys",
+        "iam:GetAccessKeyLastUsed",
+        "iam:GenerateCredentialReport",
+        "iam:GetCredentialReport",
+        "iam:GetAccountSummary",
+        "iam:ListOpenIDConnectProviders",
+        "iam:GetOpenIDConnectProvider",
+        "iam:ListSAMLProviders",
+    ),
+    kinds=(
+        Kind("iam-user", 160, _CONSOLE + "users"),
+        Kind("access-key", 170, _CONSOLE + "users"),
+        Kind("iam-role", 180, _CONSOLE + "roles"),
+        Kind("identity-provider", 190, _CONSOLE + "identity_providers"),
+    ),
+    custom_tasks=_tasks,
+    regional=False,
+)
 
 
 def apply_credential_report(resources: Iterable[Resource], report: CredentialReport | None) -> list[Resource]:

@@ -2,40 +2,36 @@
 
 from __future__ import annotations
 
-from triage.account.collectors._util import as_utc
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from triage.account.collecting import Collector, Kind, Listing
 from triage.account.records import Resource
-from triage.account.sweep import Scope, Task, TaskResult
+from triage.account.sweep import Scope
+from triage.account.tags_and_times import as_utc
 
 SERVICE = "lightsail"
-CALLS = ("lightsail:GetInstances",)
 
 
-def tasks(region: str, available: frozenset[str]) -> list[Task]:
-    if SERVICE not in available:
-        return []
-    return [Task(region, SERVICE, "lightsail:GetInstances", _instances)]
+def _instances(page: Mapping[str, Any], scope: Scope) -> Iterator[Resource]:
+    for i in page.get("instances", []):
+        yield Resource(
+            scope.region, SERVICE, "lightsail-instance", i.get("name", ""),
+            state=i.get("state", {}).get("name"),
+            created=as_utc(i.get("createdAt")),
+            detail={
+                "name": i.get("name", ""),
+                "bundle_id": i.get("bundleId", ""),
+                "blueprint_id": i.get("blueprintId", ""),
+                "public_ip": i.get("publicIpAddress", ""),
+            },
+        )
 
 
-def _instances(scope: Scope) -> TaskResult:
-    client = scope.clients.lightsail(scope.region)
-    out = []
-    token = ""
-    while True:
-        page = client.get_instances(pageToken=token) if token else client.get_instances()
-        for i in page.get("instances", []):
-            out.append(Resource(
-                scope.region, SERVICE, "lightsail-instance", i.get("name", ""),
-                state=i.get("state", {}).get("name"),
-                created=as_utc(i.get("createdAt")),
-                detail={
-                    "name": i.get("name", ""),
-                    "bundle_id": i.get("bundleId", ""),
-                    "blueprint_id": i.get("blueprintId", ""),
-                    "public_ip": i.get("publicIpAddress", ""),
-                },
-            ))
-        token = page.get("nextPageToken", "")
-        if not token:
-            break
-        scope.check_time()
-    return TaskResult(resources=tuple(out))
+COLLECTOR = Collector(
+    service=SERVICE,
+    calls=("lightsail:GetInstances",),
+    kinds=(Kind("lightsail-instance", 60, "https://lightsail.aws.amazon.com/ls/webapp/home/instances",
+                bills_unpriced=True),),
+    listings=(Listing("lightsail:GetInstances", _instances),),
+)

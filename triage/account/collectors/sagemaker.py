@@ -2,46 +2,47 @@
 
 from __future__ import annotations
 
-from triage.account.collectors._util import as_utc
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from triage.account.collecting import Collector, Kind, Listing
 from triage.account.records import Resource
-from triage.account.sweep import Scope, Task, TaskResult
+from triage.account.sweep import Scope
+from triage.account.tags_and_times import as_utc
 
 SERVICE = "sagemaker"
-CALLS = ("sagemaker:ListNotebookInstances", "sagemaker:ListEndpoints")
+_CONSOLE = "https://{r}.console.aws.amazon.com/sagemaker/home?region={r}#/"
 
 
-def tasks(region: str, available: frozenset[str]) -> list[Task]:
-    if SERVICE not in available:
-        return []
-    return [
-        Task(region, SERVICE, "sagemaker:ListNotebookInstances", _notebooks),
-        Task(region, SERVICE, "sagemaker:ListEndpoints", _endpoints),
-    ]
+def _notebooks(page: Mapping[str, Any], scope: Scope) -> Iterator[Resource]:
+    for n in page.get("NotebookInstances", []):
+        yield Resource(
+            scope.region, SERVICE, "sagemaker-notebook", n["NotebookInstanceName"],
+            state=n.get("NotebookInstanceStatus"),
+            created=as_utc(n.get("CreationTime")),
+            detail={"name": n["NotebookInstanceName"], "instance_type": n.get("InstanceType", "")},
+        )
 
 
-def _notebooks(scope: Scope) -> TaskResult:
-    out = []
-    for page in scope.clients.sagemaker(scope.region).get_paginator("list_notebook_instances").paginate():
-        for n in page.get("NotebookInstances", []):
-            out.append(Resource(
-                scope.region, SERVICE, "sagemaker-notebook", n["NotebookInstanceName"],
-                state=n.get("NotebookInstanceStatus"),
-                created=as_utc(n.get("CreationTime")),
-                detail={"name": n["NotebookInstanceName"], "instance_type": n.get("InstanceType", "")},
-            ))
-        scope.check_time()
-    return TaskResult(resources=tuple(out))
+def _endpoints(page: Mapping[str, Any], scope: Scope) -> Iterator[Resource]:
+    for e in page.get("Endpoints", []):
+        yield Resource(
+            scope.region, SERVICE, "sagemaker-endpoint", e["EndpointName"],
+            state=e.get("EndpointStatus"),
+            created=as_utc(e.get("CreationTime")),
+            detail={"name": e["EndpointName"]},
+        )
 
 
-def _endpoints(scope: Scope) -> TaskResult:
-    out = []
-    for page in scope.clients.sagemaker(scope.region).get_paginator("list_endpoints").paginate():
-        for e in page.get("Endpoints", []):
-            out.append(Resource(
-                scope.region, SERVICE, "sagemaker-endpoint", e["EndpointName"],
-                state=e.get("EndpointStatus"),
-                created=as_utc(e.get("CreationTime")),
-                detail={"name": e["EndpointName"]},
-            ))
-        scope.check_time()
-    return TaskResult(resources=tuple(out))
+COLLECTOR = Collector(
+    service=SERVICE,
+    calls=("sagemaker:ListNotebookInstances", "sagemaker:ListEndpoints"),
+    kinds=(
+        Kind("sagemaker-notebook", 40, _CONSOLE + "notebook-instances", bills_unpriced=True),
+        Kind("sagemaker-endpoint", 50, _CONSOLE + "endpoints", bills_unpriced=True),
+    ),
+    listings=(
+        Listing("sagemaker:ListNotebookInstances", _notebooks),
+        Listing("sagemaker:ListEndpoints", _endpoints),
+    ),
+)

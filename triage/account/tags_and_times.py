@@ -1,4 +1,4 @@
-"""Small helpers the collectors share: tags, dates, and how a task turns rows into records."""
+"""Reading AWS answers: the Name tag and other tag values, and timestamps in any of AWS's forms, as UTC."""
 
 from __future__ import annotations
 
