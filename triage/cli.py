@@ -15,6 +15,7 @@ import sys
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -69,6 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--source", help="imap, or a path: mbox file, Maildir, folder of .eml, one .eml")
     scan.add_argument("--all", action="store_true", dest="all_mail", help="process mail already seen")
     scan.add_argument("--json", action="store_true", help="JSON lines on stdout instead of the table")
+    scan.add_argument("--since", type=_since_date, metavar="YYYY-MM-DD",
+                      help="only mail from this day on (for the first scan of a big mailbox; default all)")
     _stage_flags(scan)
     scan.add_argument("--no-send", action="store_true", help="print the summaries instead of sending them")
     scan.add_argument("--offline", action="store_true",
@@ -91,6 +94,13 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("file", type=Path, help="an .eml file")
     explain.add_argument("--offline", action="store_true", help="no DNS look-ups for DKIM")
     return parser
+
+
+def _since_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date; write it as YYYY-MM-DD") from None
 
 
 def _stage_flags(p: argparse.ArgumentParser) -> None:
@@ -149,7 +159,7 @@ def _scan(args: argparse.Namespace, config: Config, env: Environment) -> int:
                           no_send=args.no_send, offline=args.offline)
     rules_dir = paths.rules_dir(env.environ)
     source = open_source(args.source, config.imap, max_bytes=config.mail.max_bytes, rules_dir=rules_dir,
-                         env=env.environ, forwarders=config.notify.allowed_forwarders)
+                         env=env.environ, forwarders=config.notify.allowed_forwarders, since=args.since)
     progress = Progress(env, "mails read")
     reporter: JsonReporter | TableReporter = JsonReporter(env, progress) if args.json else TableReporter(env, progress)
     with open_state(_state_path(args, env)) as state:

@@ -19,7 +19,6 @@ from typing import Protocol
 
 from triage.account.recheck import Progress, compare, snapshot
 from triage.account.remediation import RemediationRules, load_remediation_rules
-from triage.account.report import AccountReport
 from triage.answer import REPLY_CHANNEL, deliveries, pending_replies
 from triage.authenticate import Authenticity, authenticate
 from triage.cases import Case, ClassifiedMail, EarlierMail, group_cases
@@ -150,8 +149,9 @@ def scan(ctx: Context, source: Source, state: State, reporter: Reporter) -> Scan
             reporter.case(outcome)
 
     if delivered_all:
-        for checkpoint in checkpoints:
-            state.set_mailbox(checkpoint.mailbox, Mailbox(checkpoint.uidvalidity, checkpoint.last_uid))
+        with state.transaction():
+            for checkpoint in checkpoints:
+                state.set_mailbox(checkpoint.mailbox, Mailbox(checkpoint.uidvalidity, checkpoint.last_uid))
     if interrupted is not None:
         totals.interrupted = str(interrupted)
     return totals
@@ -264,6 +264,8 @@ def _handle_case(ctx: Context, case: Case, state: State) -> CaseOutcome:
     account = None
     if case.meaning.check_account and not (opts.no_aws or opts.offline) and ctx.services.check_account:
         account = ctx.services.check_account(case)
+        from triage.account.report import AccountReport  # the check ran: the AWS libraries are loaded
+
         if isinstance(account, AccountReport):  # the check's credentials are the owner's account
             state.remember_account(account.account_id, STS, account.caller_arn)
     progress = remember_check(state, case.case_id, account, ctx.remediation)
@@ -289,6 +291,10 @@ def _handle_case(ctx: Context, case: Case, state: State) -> CaseOutcome:
 
 def remember_check(state: State, case_id: str, account: object | None, rules: RemediationRules) -> Progress | None:
     """Compare a completed check with the case's last one, and keep it for the next. None without a check."""
+    if account is None:
+        return None
+    from triage.account.report import AccountReport  # only once a check ran: it comes with the AWS libraries
+
     if not isinstance(account, AccountReport):
         return None
     progress = compare(case_id, state.last_check(case_id), account, rules)
@@ -306,6 +312,11 @@ def _stage_notes(ctx: Context) -> dict[str, bool]:
 
 
 def _record(state: State, case: Case) -> None:
+    with state.transaction():  # one commit for the case, not two a mail
+        _record_case(state, case)
+
+
+def _record_case(state: State, case: Case) -> None:
     for item in case.mails:
         record = message_record(item)
         state.record_message(SeenMessage(

@@ -11,12 +11,9 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-import jinja2
-import jinja2.meta
-import markupsafe
 
 from triage.cases import Case
 from triage.config import Config
@@ -25,6 +22,8 @@ from triage.state import SentSummary
 from triage.untrusted import inert
 
 if TYPE_CHECKING:
+    import jinja2
+
     from triage.account.recheck import Progress
     from triage.account.remediation import RemediationRules
 
@@ -80,7 +79,27 @@ class Texts:
     kinds: dict[str, KindText]
     labels: dict[str, dict[str, str]]
     links: dict[str, str]
-    env: jinja2.Environment = field(repr=False)
+    templates_dir: Path
+    formats: Formats = field(repr=False)
+
+    @cached_property
+    def env(self) -> jinja2.Environment:
+        """The templates, compiled on first use and kept for the process (a scan with no case needs none,
+        and so does not import jinja2)."""
+        import jinja2
+
+        env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(self.templates_dir),
+            bytecode_cache=_bytecode_cache(),
+            autoescape=jinja2.select_autoescape(["html.j2"]),
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+            undefined=jinja2.StrictUndefined,
+        )
+        f = self.formats
+        env.filters.update(jst=f.jst, yen=f.yen, usd=f.usd, inert=inert)
+        return env
 
     def kind(self, key: str, fallback: str) -> KindText:
         return self.kinds.get(key) or self.kinds[fallback]
@@ -131,14 +150,6 @@ def load_texts(templates_dir: Path) -> Texts:
             raise RulesError(f"{path}: [kind.{key}] needs title and what ({exc})") from None
     if "other" not in kinds:
         raise RulesError(f"{path}: [kind.other] is missing; it is the fallback for every kind")
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(templates_dir),
-        autoescape=jinja2.select_autoescape(["html.j2"]),
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        undefined=jinja2.StrictUndefined,
-    )
     try:
         f = data["formats"]
         formats = Formats(weekdays=f["weekdays"], morning=f["morning"], afternoon=f["afternoon"], date=f["date"],
@@ -147,15 +158,38 @@ def load_texts(templates_dir: Path) -> Texts:
     except (KeyError, TypeError) as exc:
         raise RulesError(f"{path}: [formats] needs weekdays, morning, afternoon, date, unknown_date, usd, yen, "
                          f"yen_man and yen_oku ({exc})") from None
-    env.filters.update(jst=formats.jst, yen=formats.yen, usd=formats.usd, inert=inert)
-    return Texts(kinds=kinds, labels=data.get("labels", {}), links=data.get("links", {}), env=env)
+    return Texts(kinds=kinds, labels=data.get("labels", {}), links=data.get("links", {}), templates_dir=templates_dir,
+                 formats=formats)
 
 
-def check_templates(texts: Texts, templates_dir: Path) -> None:
-    """Every entry template and everything it includes or imports exists and parses: a missing one is an
-    error when a command starts, not in the middle of a scan with a compromise case in hand. (Once per
-    command: it costs more than loading the texts, which the daemon does on every pass.)"""
-    env = texts.env
+def _bytecode_cache() -> jinja2.BytecodeCache | None:
+    """Compiled templates kept between runs (compiling them took longer than the rest of a small scan).
+    jinja2's per-user folder in the temp dir, which it creates private and refuses if someone else owns
+    it; keyed by each template's source, so an edited template is compiled again. None when unusable."""
+    import jinja2
+
+    try:
+        return jinja2.FileSystemBytecodeCache()
+    except (OSError, RuntimeError):
+        return None
+
+
+def _markup(html_text: str) -> Any:
+    """HTML that the template must not escape again (markupsafe comes with jinja2, imported with it)."""
+    import markupsafe
+
+    return markupsafe.Markup(html_text)
+
+
+# `{% include "x" %}`, `{% import "x" as y %}`, `{% from "x" import y %}`, `{% extends "x" %}`.
+_REFERENCE = re.compile(r"""{%-?\s*(?:include|import|from|extends)\s+["']([^"']+)["']""")
+
+
+def check_templates(templates_dir: Path) -> None:
+    """Every entry template and everything it includes or imports is there: a missing one is an error when
+    a command starts, not in the middle of a scan with a compromise case in hand. The references are
+    followed in the text, so the check costs a few file reads and does not load jinja2 (a scan with no
+    case to summarise needs no template); a syntax error shows when the templates are compiled."""
     pending, checked = list(ENTRY_TEMPLATES), set()
     while pending:
         name = pending.pop()
@@ -163,13 +197,10 @@ def check_templates(texts: Texts, templates_dir: Path) -> None:
             continue
         checked.add(name)
         try:
-            source = env.loader.get_source(env, name)[0] if env.loader else ""
-            tree = env.parse(source, name)
-        except jinja2.TemplateNotFound:
+            source = (templates_dir / name).read_text(encoding="utf-8")
+        except OSError:
             raise DataError(f"the template {templates_dir / name} is missing; reinstall triage") from None
-        except jinja2.TemplateSyntaxError as exc:
-            raise RulesError(f"{templates_dir / name} line {exc.lineno}: {exc.message}") from None
-        pending.extend(n for n in jinja2.meta.find_referenced_templates(tree) if n is not None)
+        pending.extend(_REFERENCE.findall(source))
 
 
 def render_summary(
@@ -210,7 +241,7 @@ def render_summary(
     context.update(subject=subject, reply=reply, reply_meaning=re.sub(r"\n{2,}", "\n", meaning))
     text = texts.env.get_template("summary.txt.j2").render(context)
     text = re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
-    context["body"] = markupsafe.Markup(text_to_html(text))
+    context["body"] = _markup(text_to_html(text))
     return Summary(
         case_id=case.case_id,
         digest=case.digest,
@@ -225,9 +256,11 @@ def render_summary(
 
 def _plan(case: Case, security: bool, account: object | None, rules: RemediationRules | None) -> object | None:
     """The clean-up plan built from a completed check; None keeps the kind's generic steps."""
-    from triage.account.report import AccountReport
+    if not security or account is None:
+        return None
+    from triage.account.report import AccountReport  # only once a check ran: it comes with the AWS libraries
 
-    if not security or not isinstance(account, AccountReport):
+    if not isinstance(account, AccountReport):
         return None
     from triage import paths
     from triage.account.remediation import build_plan, load_remediation_rules
@@ -264,7 +297,7 @@ def render_reminder(sent: SentSummary, texts: Texts) -> Summary:
     context: dict[str, Any] = {"sent": sent, "labels": texts.labels, "links": texts.links}
     subject = texts.env.get_template("reminder_subject.txt.j2").render(context).strip()
     text = re.sub(r"\n{3,}", "\n\n", texts.env.get_template("reminder.txt.j2").render(context)).strip() + "\n"
-    context.update(subject=subject, body=markupsafe.Markup(text_to_html(text)))
+    context.update(subject=subject, body=_markup(text_to_html(text)))
     return Summary(
         case_id=sent.case_id,
         digest="reminder-" + stamp.strftime("%Y%m%dT%H%M%S"),

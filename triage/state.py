@@ -151,6 +151,26 @@ class State:
         self.db = db
         self._lock = lock
         self.where = where
+        self._in_transaction = False
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Group writes into one commit (all or none of them): a case's mails, or a scan's checkpoints.
+        Writes outside a transaction commit one by one."""
+        if self._in_transaction:
+            yield
+            return
+        self._in_transaction = True
+        try:
+            with self.db:
+                yield
+        finally:
+            self._in_transaction = False
+
+    @contextmanager
+    def _write(self) -> Iterator[None]:
+        with self.transaction():
+            yield
 
     # --- mailboxes ---
 
@@ -159,7 +179,7 @@ class State:
         return Mailbox(row[0], row[1]) if row else None
 
     def set_mailbox(self, name: str, box: Mailbox) -> None:
-        with self.db:
+        with self._write():
             self.db.execute(
                 "INSERT INTO mailboxes (mailbox, uidvalidity, last_uid) VALUES (?, ?, ?) "
                 "ON CONFLICT (mailbox) DO UPDATE SET uidvalidity = excluded.uidvalidity, "
@@ -173,7 +193,7 @@ class State:
         return self.db.execute("SELECT 1 FROM messages WHERE key = ?", (key,)).fetchone() is not None
 
     def record_message(self, message: SeenMessage) -> None:
-        with self.db:
+        with self._write():
             self.db.execute(
                 "INSERT OR REPLACE INTO messages (key, content_hash, case_id, date, kind, severity, record, "
                 "seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -190,7 +210,7 @@ class State:
 
     def record_case(self, case_id: str, kind: str, severity: str) -> None:
         stamp = now()
-        with self.db:
+        with self._write():
             self.db.execute(
                 "INSERT INTO cases (case_id, kind, severity, first_seen, updated) VALUES (?, ?, ?, ?, ?) "
                 "ON CONFLICT (case_id) DO UPDATE SET kind = excluded.kind, severity = excluded.severity, "
@@ -207,7 +227,7 @@ class State:
 
     def record_summary(self, case_id: str, digest: str, channel: str = "smtp", *, subject: str = "",
                        text: str = "") -> None:
-        with self.db:
+        with self._write():
             self.db.execute(
                 "INSERT OR IGNORE INTO summaries (case_id, digest, channel, sent_at, subject, text) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
@@ -276,7 +296,7 @@ class State:
         return row[0] if row else None
 
     def cache_put(self, namespace: str, key: str, value: str) -> None:
-        with self.db:
+        with self._write():
             self.db.execute(
                 "INSERT OR REPLACE INTO cache (namespace, key, value, created) VALUES (?, ?, ?, ?)",
                 (namespace, key, value, now()),
@@ -343,6 +363,9 @@ def _open(path: str) -> State:
         db = sqlite3.connect(path, isolation_level="DEFERRED", timeout=10)
         if path != MEMORY:
             db.execute("PRAGMA journal_mode = WAL")
+            # In WAL mode NORMAL loses no committed write when triage itself stops; only a power cut may
+            # take back the last commits (the mail is then read again). FULL would sync on every commit.
+            db.execute("PRAGMA synchronous = NORMAL")
             os.chmod(path, 0o600)
         db.execute("PRAGMA foreign_keys = ON")
         _migrate(db, path)

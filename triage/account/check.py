@@ -31,7 +31,7 @@ from triage.account.records import (
     RegionPlan,
     RootUser,
 )
-from triage.account.regions import load_region_names
+from triage.account.region_names import load_region_names
 from triage.account.report import AccountReport
 from triage.account.session import Clients, open_session, whoami
 from triage.account.suspicion import Suspicion, incident_window, judge
