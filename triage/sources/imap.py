@@ -15,6 +15,8 @@ import contextlib
 import email
 import logging
 import ssl
+import threading
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -24,8 +26,9 @@ from imapclient.exceptions import IMAPClientError, LoginError
 from imapclient.imapclient import JUNK
 
 from triage import oauth2
+from triage.backoff import Backoff
 from triage.charsets import decode_header
-from triage.errors import ConfigError, ImapConnectError, ImapLoginError, SourceError
+from triage.errors import ConfigError, ImapConnectError, ImapLoginError, SourceError, TriageError
 from triage.mail import Origin, RawMail, normalize_message_id
 from triage.sources import Batch, Checkpoint, mailbox_changed
 
@@ -73,6 +76,7 @@ class ImapSource:
         self.narrowing = narrowing
         self.max_bytes = max_bytes
         self.env = env
+        self.folders: list[str] = []  # what the last scan read: the folders a watch idles on
 
     def mailbox_name(self, folder: str) -> str:
         s = self.settings
@@ -81,13 +85,18 @@ class ImapSource:
     def batches(self, state: State, *, rescan: bool) -> Iterator[Batch]:
         client = self.connect()
         try:
-            for folder in self._folders(client):
+            self.folders = self._folders(client)
+            for folder in self.folders:
                 yield from self._read_folder(client, folder, state, rescan=rescan)
         except (IMAPClientError, OSError) as exc:
             raise SourceError(f"lost the IMAP connection to {self.settings.host}: {exc}; "
                               f"mail read so far is kept, run the scan again") from None
         finally:
             _logout(client)
+
+    def watch(self, timing: WatchTiming) -> Watch:
+        """Start IDLE on every folder the last scan read; the daemon waits on the result between passes."""
+        return Watch(self, self.folders or ["INBOX"], timing)
 
     # --- connection ---
 
@@ -245,3 +254,111 @@ def _headers(data: Mapping[bytes, Any]) -> Headers:
 def _logout(client: IMAPClient) -> None:
     with contextlib.suppress(TimeoutError, IMAPClientError, OSError):
         client.logout()
+
+
+# --- waiting for changes: one IDLE connection per folder ---
+
+
+@dataclass(frozen=True)
+class WatchTiming:
+    idle_seconds: float = 10 * 60  # IDLE is re-issued well inside the 29 minutes RFC 2177 allows
+    check_seconds: float = 5.0  # how long one idle_check waits (and how soon a stop is noticed)
+    backoff_first: float = 2.0
+    backoff_max: float = 300.0
+
+
+class Watch:
+    """IDLE on every watched folder, each on its own connection and thread with its own reconnect and
+    backoff. `wait()` returns once any folder reported new mail, or had just (re)connected: mail that
+    arrived while a folder was not idling is found by the pass that follows, so nothing waits for the poll.
+    """
+
+    def __init__(self, source: ImapSource, folders: Sequence[str], timing: WatchTiming) -> None:
+        self.folders = tuple(folders)
+        self._changed = threading.Event()
+        self._stop = threading.Event()
+        self._threads = [threading.Thread(target=_FolderWatch(source, f, timing, self._changed, self._stop).run,
+                                          name=f"idle {f}", daemon=True) for f in self.folders]
+        for thread in self._threads:
+            thread.start()
+
+    def wait(self, timeout: float) -> bool:
+        """True when something changed (the flag is cleared for the next wait)."""
+        changed = self._changed.wait(max(0.0, timeout))
+        self._changed.clear()
+        return changed
+
+    def close(self) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=30)
+
+
+class _FolderWatch:
+    def __init__(self, source: ImapSource, folder: str, timing: WatchTiming, changed: threading.Event,
+                 stop: threading.Event) -> None:
+        self.source, self.folder, self.timing, self.changed, self.stop = source, folder, timing, changed, stop
+        self.backoff = Backoff(timing.backoff_first, timing.backoff_max)
+        self.name = source.mailbox_name(folder)
+        self.reported = False  # the current outage was logged
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            client = None
+            try:
+                client = self.source.connect()
+                client.select_folder(self.folder, readonly=True)
+                client.idle()
+                if self.reported:
+                    log.warning("%s: the IDLE connection is back", self.name)
+                self.reported = False
+                self.backoff.reset()
+                self.changed.set()  # look for mail that came while this folder was not idling
+                self._idle(client)
+            except (TriageError, IMAPClientError, OSError) as exc:
+                delay = self.backoff.delay()
+                if not self.reported:  # one line per outage, not one per attempt
+                    log.warning("%s: lost the IDLE connection (%s); reconnecting with backoff", self.name, exc)
+                    self.reported = True
+                log.debug("%s: next IDLE connection in %.1f s", self.name, delay)
+                self.stop.wait(delay)
+            finally:
+                if client is not None:
+                    _end_idle(client)
+        log.debug("%s: IDLE watch stopped", self.name)
+
+    def _idle(self, client: IMAPClient) -> None:
+        idle_until = time.monotonic() + self.timing.idle_seconds
+        while not self.stop.is_set():
+            if time.monotonic() >= idle_until:  # re-issue IDLE before the server gives up on it
+                self._responses(client.idle_done()[1])
+                client.idle()
+                idle_until = time.monotonic() + self.timing.idle_seconds
+            asked = time.monotonic()
+            responses = client.idle_check(timeout=self.timing.check_seconds)
+            if not responses and time.monotonic() - asked < self.timing.check_seconds / 2:
+                # imapclient answers [] at once, forever, once the server has gone (issue #565).
+                raise SourceError("the IMAP IDLE connection is dead")
+            self._responses(responses)
+
+    def _responses(self, responses: Sequence[object]) -> None:
+        if any(_is_bye(r) for r in responses):
+            raise SourceError("the IMAP server closed the IDLE connection")
+        if any(_is_new_mail(r) for r in responses):  # EXISTS counts messages, not UIDs: the pass asks by UID
+            log.debug("%s: IDLE: new mail", self.name)
+            self.changed.set()
+
+
+def _end_idle(client: IMAPClient) -> None:
+    if getattr(client, "_idle_tag", None) is not None:  # in IDLE: end it before saying goodbye
+        with contextlib.suppress(TimeoutError, IMAPClientError, OSError):
+            client.idle_done()
+    _logout(client)
+
+
+def _is_new_mail(response: object) -> bool:
+    return isinstance(response, tuple) and len(response) >= 2 and response[1] in (b"EXISTS", b"RECENT")
+
+
+def _is_bye(response: object) -> bool:
+    return isinstance(response, tuple) and len(response) >= 1 and response[0] == b"BYE"
