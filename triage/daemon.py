@@ -158,14 +158,21 @@ class Daemon:
                 if changed or time.monotonic() >= next_pass:
                     delay = self._pass()
                     next_pass = time.monotonic() + (self.timing.poll_seconds if delay is None else delay)
-                self.outbox.deliver_due()
-                self.send_reminders(datetime.now(UTC))
+                self._guarded(self.outbox.deliver_due)
+                self._guarded(lambda: self.send_reminders(datetime.now(UTC)))
                 changed = self._wait(next_pass)
         finally:
             if self.watch is not None:
                 self.watch.close()
             self.outbox.close()
         log.info("daemon stopped")
+
+    def _guarded(self, step: Callable[[], object]) -> None:
+        """Deliveries and reminders: what goes wrong is logged and tried again on the next round."""
+        try:
+            step()
+        except Exception:
+            log.exception("unexpected error; the daemon goes on and tries again")
 
     def _wait(self, next_pass: float) -> bool:
         """Wait until the next pass is due, or something to look at: True when a folder reported a change."""
@@ -206,7 +213,7 @@ class Daemon:
     def _try_again(self, exc: Exception) -> float:
         delay = self.backoff.delay()
         log.warning("%s; trying again in %.0f s", exc, delay)
-        self._record_passes(str(exc) or type(exc).__name__)
+        self._guarded(lambda: self._record_passes(str(exc) or type(exc).__name__))
         return delay
 
     def _record_passes(self, outcome: str) -> None:

@@ -426,13 +426,24 @@ def _open(path: str, *, shared: bool = False) -> State:
             db.execute("PRAGMA journal_mode = WAL")
             os.chmod(path, 0o600)
         db.execute("PRAGMA foreign_keys = ON")
-        _migrate(db, path)
+        if shared:
+            _check_current(db, path)  # migrating is for the holder: two migrations at once would collide
+        else:
+            _migrate(db, path)
     except sqlite3.DatabaseError as exc:
         if lock is not None:
             lock.close()
         raise StateError(f"state file {path} is not a triage database ({exc}); "
                          f"move it away or use another --state") from None
     return State(db, lock, path)
+
+
+def _check_current(db: sqlite3.Connection, path: str) -> None:
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    if version != len(MIGRATIONS):
+        db.close()
+        raise StateError(f"state file {path} has schema {version}, this triage needs {len(MIGRATIONS)}; "
+                         f"start `triage daemon` (or run `triage scan`) once to bring it up to date")
 
 
 def _migrate(db: sqlite3.Connection, path: str) -> None:
