@@ -186,6 +186,24 @@ def test_ack_of_an_unknown_case_is_one_line_and_exit_2(tmp_path, daemons, imap_u
     assert code == 2 and "no case nope" in err.getvalue() and err.getvalue().count("\n") == 1
 
 
+def test_a_poison_mail_between_two_notices_holds_neither_back(daemons, imap_user, smtp):
+    poison = (b"From: \"Amazon Web Services\" <no-reply-aws@amazon.com>\r\n"
+              b"Subject: =?rot13?q?Lbhe_NJF_nppbhag?= [CASE 5] compromised\r\n"
+              b"Message-ID: <poison@amazon.com>\r\n\r\nYour AWS account may be compromised.\r\n")
+    with imap_user.client() as c:
+        c.append("INBOX", mails.compromise_notice(1, case="17100200301"))
+        c.append("INBOX", poison)  # its header names a codec the decoder trips over
+        c.append("INBOX", mails.compromise_notice(1, case="17100200302"))
+    daemons.start(config_for(imap_user, smtp.port))
+    assert wait_until(lambda: len(smtp.inbox.messages) == 2, seconds=20), "both notices summarised"
+    assert {m["X-Triage-Case"] for m in smtp.inbox.messages} == {"17100200301", "17100200302"}
+    time.sleep(1)
+    assert all(t.is_alive() for t in daemons.threads), "the daemon still runs"
+    with imap_user.client() as c:
+        c.append("Junk", mails.compromise_notice(1, case="17100200303"))
+    assert wait_until(lambda: len(smtp.inbox.messages) == 3, seconds=20), "and handles what comes next"
+
+
 def test_a_failed_pass_does_not_end_the_daemon(daemons, imap_user, smtp, tmp_path, caplog):
     state = tmp_path / "state.sqlite3"
     daemons.start(config_for(imap_user, smtp.port), FAST)

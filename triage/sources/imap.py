@@ -204,7 +204,12 @@ class ImapSource:
             chunk = list(uids[i:i + HEADER_CHUNK])
             response = client.fetch(chunk, [f"BODY.PEEK[HEADER.FIELDS ({HEADER_FIELDS})]", "RFC822.SIZE"])
             for uid in chunk:
-                headers = _headers(response.get(uid, {}))
+                try:
+                    headers = _headers(response.get(uid, {}))
+                except Exception:  # a decoder bug on one mail: fetch it, the pipeline's guard handles it
+                    log.exception("UID %d: could not decode its headers; reading it whole", uid)
+                    keep.append(uid)
+                    continue
                 if not self.narrowing.wanted(headers):
                     continue
                 if skip_seen and headers.message_id and state.is_seen(headers.message_id):
