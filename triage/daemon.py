@@ -32,13 +32,22 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+import jinja2
 from imapclient.exceptions import IMAPClientError
 
 from triage import paths
 from triage.backoff import Backoff
 from triage.cases import ClassifiedMail
 from triage.config import Config, SmtpSettings
-from triage.errors import ConfigError, ExitStatus, ImapLoginError, SourceError, TokenCommandError, TriageError
+from triage.errors import (
+    ConfigError,
+    ExitStatus,
+    ImapLoginError,
+    RulesError,
+    SourceError,
+    TokenCommandError,
+    TriageError,
+)
 from triage.kinds import Kinds
 from triage.outbox import Outbox
 from triage.pipeline import CaseOutcome, Context, ScanOptions, Services, load_context, scan
@@ -139,6 +148,7 @@ class Daemon:
         source = ImapSource(config.imap, narrowing=load_narrowing(rules_dir), max_bytes=config.mail.max_bytes,
                             env=self.env)
         context = load_context(config, rules_dir, paths.templates_dir(self.env), self.options, self._services(config))
+        _compile_templates(context)
         return Loaded(config, context, source)
 
     def _services(self, config: Config) -> Services:
@@ -260,6 +270,17 @@ class Daemon:
         self.outbox.configure(_needs(config), config.notify.to)
         self.loaded = loaded
         log.warning("configuration reloaded")
+
+
+def _compile_templates(context: Context) -> None:
+    """Every template compiled now: a template that does not compile is refused at start and at SIGHUP,
+    not at the next case, and the first summary does not wait for the compiler."""
+    env = context.texts.env
+    for name in env.list_templates(filter_func=lambda n: n.endswith(".j2")):
+        try:
+            env.get_template(name)
+        except jinja2.TemplateError as exc:
+            raise RulesError(f"template {name} does not compile: {exc}") from None
 
 
 def reminder_due(sent: SentSummary, now: datetime, every_hours: float, kinds: Kinds) -> bool:
