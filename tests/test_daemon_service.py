@@ -224,3 +224,23 @@ def test_a_failed_pass_does_not_end_the_daemon(daemons, imap_user, smtp, tmp_pat
     assert wait_until(lambda: len(smtp.inbox.messages) == 1, seconds=20), "and handles the mail once it can"
 
 
+
+
+def test_an_ack_naming_an_unknown_case_acknowledges_nothing_and_a_new_mail_reopens(tmp_path):
+    from triage.state import SeenMessage
+
+    def mail(n: int) -> SeenMessage:
+        return SeenMessage(f"<m{n}@x>", f"h{n}", "c1", "2026-11-10T06:00:00+00:00", "compromised-account",
+                           "critical", {})
+
+    with open_state(tmp_path / "s.sqlite3") as state:
+        state.record_message(mail(1))
+        state.record_case("c1", "compromised-account", "critical")
+        assert state.acknowledge(["c1", "typo"]) == ["c1"]
+        assert not state.case_rows()[0].acknowledged, "nothing acknowledged when one id is unknown"
+        assert state.acknowledge(["c1"]) == ["c1"]
+        assert state.case_rows()[0].acknowledged
+        state.record_message(mail(1))  # the same mail read again (--all): still acknowledged
+        assert state.case_rows()[0].acknowledged
+        state.record_message(mail(2))
+        assert not state.case_rows()[0].acknowledged, "a new mail re-opens the case"

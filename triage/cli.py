@@ -332,7 +332,8 @@ def _ack(args: argparse.Namespace, config: Config, env: Environment) -> int:
         found = state.acknowledge(None if args.ack_all else list(args.cases))
     missing = [c for c in args.cases if c not in found]
     if missing:
-        raise ConfigError(f"no case {', '.join(missing)} in the state; `triage status` lists the cases")
+        raise ConfigError(f"no case {', '.join(missing)} in the state (nothing was acknowledged); "
+                          f"`triage status` lists the cases")
     for case_id in found:
         print(f"acknowledged {case_id}: no more reminders until a new mail comes for it", file=env.stdout)
     return int(ExitStatus.OK)

@@ -303,7 +303,8 @@ class State:
     # --- acknowledgements ---
 
     def acknowledge(self, case_ids: list[str] | None = None) -> list[str]:
-        """Record that the owner has seen these cases (None: every case); returns the ones found."""
+        """Record that the owner has seen these cases (None: every case); returns the ones acknowledged.
+        A case id the state does not know makes it acknowledge none: a typo is not half done."""
         with self.db:
             if case_ids is None:
                 found = [r[0] for r in self.db.execute("SELECT case_id FROM cases WHERE kind != 'other' "
@@ -311,6 +312,8 @@ class State:
             else:
                 found = [c for c in case_ids
                          if self.db.execute("SELECT 1 FROM cases WHERE case_id = ?", (c,)).fetchone()]
+                if len(found) != len(case_ids):
+                    return found
             for case_id in found:
                 self.db.execute(
                     "INSERT OR REPLACE INTO acks (case_id, acked_at, mails) "
