@@ -6,6 +6,11 @@ on the sender and subject narrows each folder to candidate mail before any body 
 the whole header). UIDVALIDITY and the last UID read are kept per folder, so the next scan asks only for
 newer UIDs; a changed UIDVALIDITY means the UIDs mean nothing any more, and the folder is read again.
 
+`watch()` is how the daemon waits for mail: one IDLE connection per folder, each on its own thread with its
+own reconnect and backoff, re-issued well inside the 29 minutes RFC 2177 allows; a dead connection (a BYE,
+an empty answer long before the timeout, imapclient issue #565) is dropped and made again. The watch only
+says "something changed"; the next scan asks by UID, since EXISTS counts messages, not UIDs.
+
 This module knows IMAP and nothing of AWS.
 """
 
