@@ -20,8 +20,9 @@ $(VENV): pyproject.toml
 dovecot:
 	@command -v dovecot >/dev/null 2>&1 || { $(APT) update -q && $(APT) install -y -q --no-install-recommends dovecot-imapd openssl; }
 
+# The whole story on a local moto server seeded like an attacked account: no credentials, no internet.
 demo: $(VENV)
-	$(BIN)/triage scan --source examples/inbox.mbox --offline --state :memory:
+	$(BIN)/python examples/demo.py
 
 lint: $(VENV)
 	$(BIN)/ruff check triage tests benchmarks

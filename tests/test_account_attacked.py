@@ -468,8 +468,8 @@ def test_summary_section_says_where_what_runs_and_what_it_costs(attacked: Attack
     assert f"アジアパシフィック (香港)（{UNSWEPT_REGION}）" in text and "30.00ドル" in text
     assert "■ お金のこと" in text
     assert "8,789ドル（約132万円）" in text and "まだ確定した請求額ではありません" in text
-    # A worried reader meets the short findings and the steps first; money, then the full list, come after.
-    order = ["■ AWS アカウントの中でわかったこと", "■ 確認できなかったこと", "■ いますぐやること", "■ お金のこと",
+    # A worried reader meets the plan first, then the short findings; money, then the full list, come after.
+    order = ["■ いますぐやること", "■ AWS アカウントの中でわかったこと", "■ 確認できなかったこと", "■ お金のこと",
              "■ 見つかったものの一覧"]
     at = [text.index(f"\n{h}\n") for h in order]  # the headings themselves, not a mention of one
     assert at == sorted(at)

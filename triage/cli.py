@@ -88,9 +88,11 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--json", action="store_true", help="JSON lines on stdout")
     check.add_argument("--profile", help="AWS profile (default: [aws] profile, then boto3's chain)")
     check.add_argument("--regions", help="comma-separated region codes (default: [aws] regions, or all)")
+    check.add_argument("--case", help="check again for this case and compare with its last check")
+    check.add_argument("--state", help="SQLite state file with the case (default under the XDG state dir)")
 
     explain = commands.add_parser("explain", help="one mail: authenticity, rules, entities")
-    common(explain, state=False)
+    common(explain)
     explain.add_argument("file", type=Path, help="an .eml file")
     explain.add_argument("--offline", action="store_true", help="no DNS look-ups for DKIM")
     return parser
@@ -152,7 +154,7 @@ def _scan(args: argparse.Namespace, config: Config, env: Environment) -> int:
                           no_send=args.no_send, offline=args.offline)
     rules_dir = paths.rules_dir(env.environ)
     source = open_source(args.source, config.imap, max_bytes=config.mail.max_bytes, rules_dir=rules_dir,
-                         env=env.environ)
+                         env=env.environ, forwarders=config.notify.allowed_forwarders)
     reporter: JsonReporter | TableReporter = JsonReporter(env) if args.json else TableReporter(env)
     with open_state(_state_path(args, env)) as state:
         # Built inside: the translation stage keeps its cache and glossary id in the state.
@@ -349,6 +351,8 @@ def _check_account(args: argparse.Namespace, config: Config, env: Environment) -
         aws = replace(aws, profile=args.profile)
     if args.regions:
         aws = replace(aws, regions=_region_codes(args.regions))
+    if args.case:
+        return _recheck(args, config, aws, env)
     progress = _SweepProgress(env) if env.stderr_is_tty and not args.json else None
     report = check_account(aws, config.billing, rules_dir=paths.rules_dir(env.environ), limits=SweepLimits(),
                            observer=progress)
@@ -359,6 +363,39 @@ def _check_account(args: argparse.Namespace, config: Config, env: Environment) -
             print(json.dumps(record, ensure_ascii=False), file=env.stdout)
     else:
         print(_account_text(report), file=env.stdout)
+    return int(ExitStatus.OK)
+
+
+def _recheck(args: argparse.Namespace, config: Config, aws: Any, env: Environment) -> int:
+    """check-account --case: check again, compare with the case's last check, and keep this one."""
+    from triage.account import SweepLimits, check_account, json_records
+    from triage.account.remediation import load_remediation_rules
+    from triage.pipeline import remember_check
+    from triage.render import load_texts, render_progress
+    from triage.state import open_state
+
+    rules_dir = paths.rules_dir(env.environ)
+    remediation = load_remediation_rules(rules_dir)
+    texts = load_texts(paths.templates_dir(env.environ))
+    with open_state(_state_path(args, env)) as state:
+        if not state.has_case(args.case):
+            raise ConfigError(f"--case {args.case}: no such case in the state {state.where}; "
+                              f"run `triage scan` first, or give the state with --state")
+        sweep_progress = _SweepProgress(env) if env.stderr_is_tty and not args.json else None
+        report = check_account(aws, config.billing, incident_start=state.case_first_date(args.case),
+                               rules_dir=rules_dir, limits=SweepLimits(), observer=sweep_progress)
+        if sweep_progress is not None:
+            sweep_progress.finish()
+        progress = remember_check(state, args.case, report, remediation)
+    assert progress is not None
+    if args.json:
+        records = json_records(report)
+        resources = [r for r in records if r["type"] == "resource"]
+        print("\n".join(json.dumps(r, ensure_ascii=False) for r in
+                        [*resources, progress.record(), *records[len(resources):]]), file=env.stdout)
+    else:
+        print(_account_text(report), file=env.stdout)
+        print(render_progress(progress, texts).rstrip(), file=env.stdout)
     return int(ExitStatus.OK)
 
 
@@ -508,10 +545,26 @@ def _closing_line(report: AccountReport) -> str:
 
 def _explain(args: argparse.Namespace, config: Config, env: Environment) -> int:
     from triage.explain import explain_file
+    from triage.state import read_known_accounts
 
-    explanation = explain_file(args.file, config, rules_dir=paths.rules_dir(env.environ), offline=args.offline)
-    print(_explanation_text(explanation), file=env.stdout)
+    known = tuple(read_known_accounts(_state_path(args, env)))
+    explanations = explain_file(args.file, config, rules_dir=paths.rules_dir(env.environ), offline=args.offline,
+                                known=known)
+    print("\n\n".join(_explanation_text(e) for e in explanations), file=env.stdout)
     return int(ExitStatus.OK)
+
+
+def _forward_lines(e: Any) -> list[str]:
+    """A forward: unwrapped by whom and how (the lines below are then the original's), or why not."""
+    if e.refused:
+        return [f"forward:       not unwrapped: {e.refused}"]
+    f = e.forward
+    if f is None:
+        return []
+    how = f"attached ({f.client})" if f.how == "attachment" else f"inline ({f.client} block)"
+    note = "" if f.verifiable else "; the original cannot be verified"
+    return [f"forwarded by:  {f.forwarder} (authenticated), unwrapped: {how}{note}",
+            "original:      (everything below is about the forwarded original)"]
 
 
 def _explanation_text(e: Any) -> str:
@@ -519,6 +572,7 @@ def _explanation_text(e: Any) -> str:
     c = e.classification
     lines = [
         f"file:          {e.path}",
+        *_forward_lines(e),
         f"from:          {e.mail.sender}",
         f"subject:       {e.mail.subject}",
         f"date:          {e.mail.date.isoformat() if e.mail.date else '-'}",
@@ -541,6 +595,8 @@ def _explanation_text(e: Any) -> str:
     if c.evidence:
         lines.append("signals:")
         lines += [f"  - {s}" for s in c.evidence]
+    lines.append("owner's accounts:" + ("" if e.owner_accounts else " none known yet"))
+    lines += [f"  - {account}: {where}" for account, where in e.owner_accounts]
     found = [(name, values) for name, values in e.entities.items() if values]
     if found:
         lines.append("entities:")

@@ -74,6 +74,12 @@ class NotifySettings:
     to: tuple[str, ...] = ()
     min_severity: str = "medium"
     remind_every_hours: float = 12.0
+    forwarders: tuple[str, ...] | None = None  # addresses or "@domain"; None: the `to` addresses
+
+    @property
+    def allowed_forwarders(self) -> tuple[str, ...]:
+        """Who may forward mail to triage and get the answer back."""
+        return self.to if self.forwarders is None else self.forwarders
 
 
 @dataclass(frozen=True)
@@ -219,11 +225,17 @@ def _mail(s: _Section) -> MailSettings:
 
 
 def _notify(s: _Section) -> NotifySettings:
-    s.known("to", "min_severity", "remind_every_hours")
+    s.known("to", "min_severity", "remind_every_hours", "forwarders")
+    forwarders = tuple(f.strip().lower() for f in s.strings("forwarders"))
+    for f in forwarders:
+        if not re.fullmatch(r"[^@\s]*@[^@\s]+\.[^@\s]+", f):
+            raise ConfigError(f'[notify] forwarders: {f!r} must be an address ("me@example.jp") or a domain '
+                              f'written with its @ ("@family.example.jp") in {s.where}')
     return NotifySettings(
         to=s.strings("to"),
         min_severity=s.choice("min_severity", SEVERITIES, "medium"),
         remind_every_hours=s.number("remind_every_hours", 12.0, minimum=0.0),
+        forwarders=forwarders if "forwarders" in s.data else None,
     )
 
 

@@ -145,8 +145,8 @@ class Daemon:
         _needs(config)
         assert config.imap is not None
         rules_dir = paths.rules_dir(self.env)
-        source = ImapSource(config.imap, narrowing=load_narrowing(rules_dir), max_bytes=config.mail.max_bytes,
-                            env=self.env)
+        narrowing = load_narrowing(rules_dir, config.notify.allowed_forwarders)
+        source = ImapSource(config.imap, narrowing=narrowing, max_bytes=config.mail.max_bytes, env=self.env)
         context = load_context(config, rules_dir, paths.templates_dir(self.env), self.options, self._services(config))
         _compile_templates(context)
         return Loaded(config, context, source)

@@ -23,10 +23,13 @@ TIMEOUT = 30.0
 def build_message(summary: Summary, *, sender: str, to: tuple[str, ...]) -> EmailMessage:
     message = EmailMessage()
     message["From"] = sender
-    message["To"] = ", ".join(to)
+    message["To"] = ", ".join(summary.recipients or to)
     message["Subject"] = summary.subject
     message["Date"] = formatdate(localtime=False, usegmt=True)
     message["Message-ID"] = summary.message_id
+    if summary.in_reply_to:  # a reply to a forward: its Message-ID, validated in triage.forward
+        message["In-Reply-To"] = summary.in_reply_to
+        message["References"] = summary.in_reply_to
     message["X-Triage-Case"] = summary.case_id
     message["X-Triage-Severity"] = summary.severity
     message["Auto-Submitted"] = "auto-generated"

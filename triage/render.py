@@ -12,7 +12,7 @@ import tomllib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 import markupsafe
@@ -21,6 +21,11 @@ from triage.cases import Case
 from triage.config import Config
 from triage.errors import RulesError
 from triage.state import SentSummary
+from triage.untrusted import inert
+
+if TYPE_CHECKING:
+    from triage.account.recheck import Progress
+    from triage.account.remediation import RemediationRules
 
 JST = timezone(timedelta(hours=9), "JST")
 
@@ -90,11 +95,16 @@ class Summary:
     text: str
     html: str
     reply: str  # English draft for the support case; "" when none is needed
+    # Addressing (triage.answer): who gets it ((): [notify] to) and the forward it answers ("": none).
+    recipients: tuple[str, ...] = ()
+    in_reply_to: str = ""
+    tag: str = ""  # tells apart the deliveries of one summary (one reply per forwarder)
 
     @property
     def message_id(self) -> str:
         """The same summary always gets the same Message-ID, so a mail client can drop a repeat."""
-        return f"<triage.{self.case_id}.{self.digest}@triage.invalid>"
+        tag = f".{self.tag}" if self.tag else ""
+        return f"<triage.{self.case_id}.{self.digest}{tag}@triage.invalid>"
 
 
 def load_texts(templates_dir: Path) -> Texts:
@@ -128,7 +138,7 @@ def load_texts(templates_dir: Path) -> Texts:
     except (KeyError, TypeError) as exc:
         raise RulesError(f"{path}: [formats] needs weekdays, morning, afternoon, date, unknown_date, usd, yen, "
                          f"yen_man and yen_oku ({exc})") from None
-    env.filters.update(jst=formats.jst, yen=formats.yen, usd=formats.usd)
+    env.filters.update(jst=formats.jst, yen=formats.yen, usd=formats.usd, inert=inert)
     return Texts(kinds=kinds, labels=data.get("labels", {}), links=data.get("links", {}), env=env)
 
 
@@ -140,6 +150,8 @@ def render_summary(
     translation: object | None,
     options: dict[str, bool],
     config: Config,
+    remediation: RemediationRules | None = None,
+    progress: Progress | None = None,
 ) -> Summary:
     # The texts of the mail that gave the case its kind (a rule may name texts more precise than the kind's).
     deciding = [m for m in case.mails if m.kind == case.kind]
@@ -159,10 +171,13 @@ def render_summary(
         "jpy_per_usd": config.billing.jpy_per_usd,
         "account_ids": _account_ids(case),
         "regions": _regions(case),
+        "plan": _plan(case, kind.security, account, remediation),
+        "progress": progress if progress is not None and not progress.first else None,
     }
     subject = texts.env.get_template("subject.txt.j2").render(context).strip()
     reply = texts.env.get_template("reply.txt.j2").render(context).strip()
-    context.update(subject=subject, reply=reply)
+    meaning = texts.env.get_template("reply_meaning.txt.j2").render(context).strip()
+    context.update(subject=subject, reply=reply, reply_meaning=re.sub(r"\n{2,}", "\n", meaning))
     text = texts.env.get_template("summary.txt.j2").render(context)
     text = re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
     context["body"] = markupsafe.Markup(text_to_html(text))
@@ -176,6 +191,27 @@ def render_summary(
         html=texts.env.get_template("summary.html.j2").render(context),
         reply=reply,
     )
+
+
+def _plan(case: Case, security: bool, account: object | None, rules: RemediationRules | None) -> object | None:
+    """The clean-up plan built from a completed check; None keeps the kind's generic steps."""
+    from triage.account.report import AccountReport
+
+    if not security or not isinstance(account, AccountReport):
+        return None
+    from triage import paths
+    from triage.account.remediation import build_plan, load_remediation_rules
+
+    rules = rules or load_remediation_rules(paths.rules_dir())
+    recovery = any(rule in rules.recovery_rules for m in case.mails for rule in m.classification.matched)
+    return build_plan(account, rules, root_recovery=recovery, case_id=case.case_id)
+
+
+def render_progress(progress: Progress, texts: Texts) -> str:
+    """The comparison with the case's last check, in Japanese (`check-account --case`)."""
+    text = texts.env.get_template("_progress.txt.j2").render(progress=progress, labels=texts.labels,
+                                                             links=texts.links)
+    return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
 
 
 def _account_ids(case: Case) -> list[str]:

@@ -44,7 +44,8 @@ class Source(Protocol):
 
 
 def open_source(
-    spec: str | None, imap: ImapSettings | None, *, max_bytes: int, rules_dir: Path, env: Mapping[str, str]
+    spec: str | None, imap: ImapSettings | None, *, max_bytes: int, rules_dir: Path, env: Mapping[str, str],
+    forwarders: tuple[str, ...] = (),
 ) -> Source:
     """The source named on the command line: "imap", a path, or None for IMAP when it is configured."""
     from triage.sources import files
@@ -58,7 +59,7 @@ def open_source(
         from triage.relevance import load_narrowing
         from triage.sources.imap import ImapSource
 
-        return ImapSource(imap, narrowing=load_narrowing(rules_dir), max_bytes=max_bytes, env=env)
+        return ImapSource(imap, narrowing=load_narrowing(rules_dir, forwarders), max_bytes=max_bytes, env=env)
     return files.open_path(Path(spec))
 
 
