@@ -81,6 +81,15 @@ def build_parser() -> argparse.ArgumentParser:
     common(daemon)
     _stage_flags(daemon)
 
+    status = commands.add_parser("status", help="open cases, the outbox, the last passes (beside a running daemon)")
+    common(status)
+    status.add_argument("--json", action="store_true", help="one JSON object on stdout")
+
+    ack = commands.add_parser("ack", help="record that you have seen a case: its reminders stop")
+    common(ack)
+    ack.add_argument("cases", nargs="*", metavar="CASE", help="case ids, as `triage status` lists them")
+    ack.add_argument("--all", action="store_true", dest="ack_all", help="every case")
+
     check = commands.add_parser("check-account", help="the AWS account cross-check alone")
     common(check, state=False)
     check.add_argument("--json", action="store_true", help="JSON lines on stdout")
@@ -119,8 +128,10 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
     )
     try:
         config = _config(args, env)
-        check_dataset(paths.rules_dir(env.environ), paths.templates_dir(env.environ), config.rules.extra)
-        handler = {"scan": _scan, "daemon": _daemon, "check-account": _check_account, "explain": _explain}
+        if args.command not in ("status", "ack"):  # these read the state only
+            check_dataset(paths.rules_dir(env.environ), paths.templates_dir(env.environ), config.rules.extra)
+        handler = {"scan": _scan, "daemon": _daemon, "status": _status, "ack": _ack, "check-account": _check_account,
+                   "explain": _explain}
         return handler[args.command](args, config, env)
     except TriageError as exc:
         if args.debug:
@@ -329,12 +340,46 @@ def _daemon(args: argparse.Namespace, config: Config, env: Environment) -> int:
 
     from triage.daemon import run_daemon
 
-    stop = threading.Event()
+    stop, reload_asked = threading.Event(), threading.Event()
     for number in (signal.SIGTERM, signal.SIGINT):
         signal.signal(number, lambda *_: stop.set())
+    signal.signal(signal.SIGHUP, lambda *_: reload_asked.set())
     logging.getLogger("triage").setLevel(logging.DEBUG if args.debug else logging.INFO)
     options = ScanOptions(no_aws=args.no_aws, no_translate=args.no_translate)
-    return run_daemon(config, options, _state_path(args, env), env.environ, stop=stop)
+    return run_daemon(config, options, _state_path(args, env), env.environ, stop=stop,
+                      reload=lambda: _config(args, env), reload_asked=reload_asked)
+
+
+def _status(args: argparse.Namespace, config: Config, env: Environment) -> int:
+    from triage.classify import load_rules
+    from triage.state import holder, open_state
+    from triage.status import gather, status_json, status_text
+
+    path = _state_path(args, env)
+    kinds = load_rules(paths.rules_dir(env.environ), config.rules.extra).kinds
+    with open_state(path, shared=True) as state:
+        report = gather(state, holder(path), kinds, config.notify.remind_every_hours)
+    if args.json:
+        print(json.dumps(status_json(report), ensure_ascii=False), file=env.stdout)
+    else:
+        print(status_text(report), end="", file=env.stdout)
+    return int(ExitStatus.OK)
+
+
+def _ack(args: argparse.Namespace, config: Config, env: Environment) -> int:
+    from triage.state import open_state
+
+    if bool(args.cases) == args.ack_all:
+        raise ConfigError("name the cases to acknowledge (see `triage status`), or give --all")
+    with open_state(_state_path(args, env), shared=True) as state:
+        found = state.acknowledge(None if args.ack_all else list(args.cases))
+    missing = [c for c in args.cases if c not in found]
+    if missing:
+        raise ConfigError(f"no case {', '.join(missing)} in the state (nothing was acknowledged); "
+                          f"`triage status` lists the cases")
+    for case_id in found:
+        print(f"acknowledged {case_id}: no more reminders until a new mail comes for it", file=env.stdout)
+    return int(ExitStatus.OK)
 
 
 def _check_account(args: argparse.Namespace, config: Config, env: Environment) -> int:

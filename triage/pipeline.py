@@ -172,6 +172,11 @@ def _read_batch(ctx: Context, batch: Batch, state: State, reporter: Reporter,
             log.warning("skipped malformed mail %s: %s", raw.origin, exc)
             reporter.skipped(str(raw.origin), str(exc))
             continue
+        except Exception:  # a decoder bug on one mail must not hold back the mail after it
+            totals.skipped += 1
+            log.exception("skipped %s: could not read it", raw.origin)
+            reporter.skipped(str(raw.origin), "internal error while reading it; see the log")
+            continue
         totals.read += 1
         if mail.defects:
             totals.defective += 1
