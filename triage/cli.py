@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import sys
+import traceback
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -22,8 +23,8 @@ from triage import __version__, paths
 from triage.cases import ClassifiedMail
 from triage.config import Config, load_config
 from triage.errors import ConfigError, ExitStatus, TriageError
-from triage.output import case_record, summary_record
-from triage.pipeline import CaseOutcome, ScanOptions, ScanTotals
+from triage.output import case_record, skipped_record, summary_record
+from triage.pipeline import CaseOutcome, ScanOptions, ScanTotals, Skipped
 
 if TYPE_CHECKING:
     from triage.account.records import Resource
@@ -106,8 +107,8 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
         handler = {"scan": _scan, "daemon": _daemon, "check-account": _check_account, "explain": _explain}
         return handler[args.command](args, config, env)
     except TriageError as exc:
-        if args.debug:
-            raise
+        if args.debug:  # the traceback for the curious; the exit status stays the error's
+            traceback.print_exc(file=env.stderr)
         print(f"triage: {exc}", file=env.stderr)
         return int(exc.exit_status)
     except KeyboardInterrupt:
@@ -167,8 +168,9 @@ class JsonReporter:
     def message(self, item: ClassifiedMail, record: dict[str, object]) -> None:
         self._line(record)
 
-    def skipped(self, where: str, reason: str) -> None:
-        pass  # logged on stderr by the pipeline; stdout stays DESIGN.md's lines
+    def skipped(self, item: Skipped) -> None:
+        for record in skipped_record(item):
+            self._line(record)
 
     def case(self, outcome: CaseOutcome) -> None:
         self._line(case_record(outcome))
@@ -192,6 +194,7 @@ class TableReporter:
         self.env = env
         self.rows: list[tuple[str, ...]] = []
         self.outcomes: list[CaseOutcome] = []
+        self.alarms: list[Skipped] = []
         self._progress_shown = False
 
     def message(self, item: ClassifiedMail, record: dict[str, object]) -> None:
@@ -199,8 +202,9 @@ class TableReporter:
         self.rows.append((date, item.severity, item.kind, item.authenticity.verdict,
                           item.mail.sender.address or "-", item.mail.subject or "-"))
 
-    def skipped(self, where: str, reason: str) -> None:
-        pass
+    def skipped(self, item: Skipped) -> None:
+        if item.alarm is not None:
+            self.alarms.append(item)
 
     def case(self, outcome: CaseOutcome) -> None:
         self.outcomes.append(outcome)
@@ -228,6 +232,12 @@ class TableReporter:
             if outcome.delivery == "printed" and outcome.summary is not None:
                 print("-" * 72, file=out)
                 print(outcome.summary.text.rstrip(), file=out)
+                print("-" * 72, file=out)
+        for alarm in self.alarms:
+            print(f"\nunreadable AWS-looking mail {alarm.where}: alarm {alarm.delivery}", file=out)
+            if alarm.delivery == "printed" and alarm.alarm is not None:
+                print("-" * 72, file=out)
+                print(alarm.alarm.text.rstrip(), file=out)
                 print("-" * 72, file=out)
         if quiet:
             print(f"\n{len(quiet)} case(s) needed no summary: "
