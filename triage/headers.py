@@ -129,7 +129,7 @@ def split_addresses(values: list[str]) -> list[tuple[str, str]]:
     yields the addr-specs a pattern finds."""
     out: list[tuple[str, str]] = []
     for value in values:
-        text = _without_comments(unfold(str(value))[:ADDRESS_LIMIT])
+        text = _without_comments(unfold(str(value)))[:ADDRESS_LIMIT]
         try:
             pairs = email.utils.getaddresses([text])
         except (RecursionError, ValueError, IndexError, TypeError):

@@ -1,8 +1,8 @@
 """Text that did not come from triage, made inert before it is shown to the owner.
 
 Anything a mail holds (Subject, names, addresses, body lines, their translation) may be written by an
-attacker. Before it enters a summary: a URL or host name is defanged (`hxxps://console[.]aws[.]amazon…`),
-so no mail client turns it into a link; invisible and reordering characters (bidi controls such as U+202E,
+attacker. Before it enters a summary: a URL, host name or address domain is defanged
+(`hxxps://console[.]aws[.]amazon…`, `no-reply@amazon[.]com`), so no mail client turns it into a link; invisible and reordering characters (bidi controls such as U+202E,
 zero-width spaces, every Unicode "format" character) are shown as `⟨U+202E⟩`; control characters, CR and
 LF included, become a space, so one value stays one line and can never start a header or a heading.
 
@@ -15,11 +15,12 @@ from __future__ import annotations
 import re
 import unicodedata
 
-# A URL with a scheme mail clients make clickable, or a bare host name (two labels or more, a letter TLD)
-# that is not part of an e-mail address. One pass, no overlap, linear.
+# A URL with a scheme mail clients make clickable, or a bare host name (a letter TLD), an e-mail address's
+# domain included (clients make addresses mailto: links); the local part of an address is left as it is.
+# One pass, no overlap, linear.
 _LINKABLE = re.compile(
     r"(?P<scheme>\b(?:https?|ftps?|wss?|hxxps?|fxps?)://)(?P<host>[^\s/?#<>\"'`\\]*)(?P<rest>[^\s<>\"'`]*)"
-    r"|(?<![A-Za-z0-9_@.\-])(?P<bare>(?:[a-z0-9](?:[a-z0-9\-]{0,62})\.)+[a-z]{2,63})(?![A-Za-z0-9_.\-]*@)"
+    r"|(?<![A-Za-z0-9_.\-])(?P<bare>(?:[a-z0-9](?:[a-z0-9\-]{0,62})\.)+[a-z]{2,63})(?![A-Za-z0-9_.\-]*@)"
     r"(?![A-Za-z0-9_])",
     re.IGNORECASE,
 )
