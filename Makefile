@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 APT    := DEBIAN_FRONTEND=noninteractive apt-get
 
-.PHONY: demo test lint bench dovecot clean
+.PHONY: demo test lint bench fuzz dovecot clean
 
 # The virtualenv is rebuilt when pyproject.toml changes.
 $(VENV): pyproject.toml
@@ -29,6 +29,10 @@ lint: $(VENV)
 
 test: $(VENV) dovecot lint
 	$(BIN)/pytest -q
+
+# Hostile mails made by hypothesis through the whole pipeline to a real SMTP server (`make test` runs 200).
+fuzz: $(VENV)
+	TRIAGE_FUZZ=fuzz $(BIN)/pytest -q -p no:cacheprovider tests/test_fuzz.py
 
 bench: $(VENV) dovecot
 	@for script in $(filter-out benchmarks/__init__.py,$(wildcard benchmarks/*.py)); do \

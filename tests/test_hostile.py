@@ -187,7 +187,8 @@ def _tags(html: str) -> tuple[set[str], list[str]]:
     return parser.tags, parser.hrefs
 
 
-INJECTIONS = ["phishing-url-in-subject", "bidi-in-sender-name", "crlf-in-encoded-subject"]
+INJECTIONS = ["phishing-url-in-subject", "bidi-in-sender-name", "crlf-in-encoded-subject", "url-glued-to-a-word",
+              "host-in-a-url-query", "url-inside-a-url"]
 
 
 def test_sent_summaries_hold_no_foreign_link_no_live_html_no_hidden_char_no_header(smtp, tmp_path):

@@ -2,9 +2,10 @@
 
 Anything a mail holds (Subject, names, addresses, body lines, their translation) may be written by an
 attacker. Before it enters a summary: a URL, host name or address domain is defanged
-(`hxxps://console[.]aws[.]amazon…`, `no-reply@amazon[.]com`), so no mail client turns it into a link; invisible and reordering characters (bidi controls such as U+202E,
-zero-width spaces, every Unicode "format" character) are shown as `⟨U+202E⟩`; control characters, CR and
-LF included, become a space, so one value stays one line and can never start a header or a heading.
+(`hxxps://console[.]aws[.]amazon…`, `no-reply@amazon[.]com`), so no mail client turns it into a link;
+invisible and reordering characters (bidi controls such as U+202E, zero-width spaces, every Unicode
+"format" character) are shown as `⟨U+202E⟩`; control characters, CR and LF included, become a space, so
+one value stays one line and can never start a header or a heading.
 
 Texts triage wrote itself (templates/texts.toml) are `Trusted` and pass unchanged: only their links
 become links. Pure functions; no I/O.
@@ -19,12 +20,13 @@ import unicodedata
 # domain included (clients make addresses mailto: links); the local part of an address is left as it is.
 # One pass, no overlap, linear.
 _LINKABLE = re.compile(
-    r"(?P<scheme>\b(?:https?|ftps?|wss?|hxxps?|fxps?)://)(?P<host>[^\s/?#<>\"'`\\]*)(?P<rest>[^\s<>\"'`]*)"
+    r"(?P<scheme>(?:https?|ftps?|wss?|hxxps?|fxps?)://)(?P<host>[^\s/?#<>\"'`\\]*)(?P<rest>[^\s<>\"'`]*)"
     r"|(?<![A-Za-z0-9_.\-])(?P<bare>(?:[a-z0-9](?:[a-z0-9\-]{0,62})\.)+[a-z]{2,63})(?![A-Za-z0-9_.\-]*@)"
     r"(?![A-Za-z0-9_])",
     re.IGNORECASE,
 )
 _DOT = re.compile(r"(?<!\[)\.(?!\])")  # a dot not already defanged
+_SCHEME = re.compile(r"(https?|ftps?|wss?)(?=://)", re.IGNORECASE)
 _SCHEMES = {"http": "hxxp", "https": "hxxps", "ftp": "fxp", "ftps": "fxps", "ws": "wx", "wss": "wxs"}
 
 
@@ -57,11 +59,10 @@ def defang_url(url: str) -> str:
 
 
 def _defang(match: re.Match[str]) -> str:
-    if match.group("bare"):
-        return _DOT.sub("[.]", match.group("bare"))
-    scheme = match.group("scheme")[:-3]
-    safe = _SCHEMES.get(scheme.lower(), scheme)
-    return f"{safe}://{_DOT.sub('[.]', match.group('host'))}{match.group('rest')}"
+    """Every scheme in the match made unclickable (a URL may hold another: `…/login=Zhttps://…`), every dot
+    bracketed."""
+    text = _SCHEME.sub(lambda m: _SCHEMES.get(m.group(1).lower(), m.group(1)), match.group(0))
+    return _DOT.sub("[.]", text)
 
 
 def _visible(value: str) -> str:

@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 _ADDRESS_HEADERS = {"from", "to", "cc", "reply-to", "sender", "return-path"}
 MAX_HEADERS = 1000  # header fields kept per mail; a mail with more is marked defective
 MAX_PARTS = 1000  # MIME parts read per mail
+MAX_TEXT_BYTES = 2 * 1024 * 1024  # of one text part: no AWS notice is longer, and the checks stay quick
 
 
 class MalformedMail(ValueError):
@@ -170,6 +171,9 @@ def _bodies(message: email.message.Message, defects: list[str]) -> tuple[str, st
             payload = part.get_payload(decode=True)
             if not isinstance(payload, bytes):
                 continue
+            if len(payload) > MAX_TEXT_BYTES:
+                defects.append(f"a text part of {len(payload)} bytes; the first {MAX_TEXT_BYTES} were read")
+                payload = payload[:MAX_TEXT_BYTES]
             decoded, defect = decode_text(payload, _charset(part))
         except Exception as exc:  # one damaged part costs that part, never the mail
             defects.append(f"a {type(exc).__name__} in a MIME part; the part was left out")

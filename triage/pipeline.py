@@ -200,7 +200,7 @@ def _read_mail(ctx: Context, raw: RawMail, state: State, reporter: Reporter,
     if mail.defects:
         totals.defective += 1
         log.warning("mail %s (%s) has defects, read as well as possible: %s",
-                    raw.origin, mail.message_id or "no Message-ID", "; ".join(mail.defects)[:500])
+                    raw.origin, mail.message_id[:100] or "no Message-ID", "; ".join(mail.defects)[:500])
     if not ctx.options.all_mail and state.is_seen(mail.key):
         totals.already_seen += 1
         return None
