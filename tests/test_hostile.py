@@ -254,3 +254,25 @@ def test_debug_keeps_the_exit_code_of_a_refused_imap_login(imap_user, tmp_path):
     code, _, err = cli("--debug", "scan", "--config", str(path), "--state", ":memory:", environ={"PW": "wrong"})
     assert code == 2
     assert "Traceback" in err and err.rstrip().splitlines()[-1].startswith("triage: ")
+
+
+def test_a_case_whose_rendering_fails_is_skipped_with_an_alarm_and_the_others_go_on(tmp_path):
+    import shutil
+
+    from tests.scanning import Collected
+    from triage import paths
+    from triage.pipeline import load_context, scan
+
+    templates = tmp_path / "templates"
+    shutil.copytree(paths.templates_dir(), templates)
+    money = templates / "_money.txt.j2"  # included by every summary: a user's edit that breaks it
+    money.write_text("{% if case.kind == 'billing-alert' %}{{ no_such_value }}{% endif %}\n" + money.read_text())
+    folder = mails.write_eml_folder(tmp_path / "in", [mails.budget_alert(), mails.compromise_notice(1)])
+    ctx = load_context(Config(), paths.rules_dir(), templates, ScanOptions(offline=True), Services())
+    got = Collected()
+    with open_state(tmp_path / "s.db") as state:
+        totals = scan(ctx, open_path(folder), state, got)
+        assert [c.case.kind for c in got.cases] == ["compromised-account"]
+        assert totals.skipped == 1 and len(got.alarms) == 1
+        assert "no_such_value" in got.alarms[0].reason
+        assert state.is_seen("<budget-1@budgets.amazonaws.com>")  # handled with an error: not met again
