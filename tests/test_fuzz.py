@@ -19,12 +19,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests import smtp as smtp_server
-from tests.scanning import run
+from tests.scanning import Collected
 from tests.test_hostile import FOREIGN_HOSTS, HIDDEN, _tags
+from triage import paths
 from triage.config import Config, NotifySettings, SmtpSettings
 from triage.mail import Origin, RawMail
 from triage.notify import smtp_sender
-from triage.pipeline import ScanOptions, Services
+from triage.pipeline import Context, ScanOptions, Services, load_context, scan
 from triage.sources import Batch
 from triage.state import State, open_state
 
@@ -125,25 +126,33 @@ class OneMail:
         yield Batch((RawMail(self.data, Origin("eml", "fuzz.eml")),))
 
 
+@dataclass(frozen=True)
+class Pipeline:
+    context: Context  # built once: the templates compile once, as in a long scan
+    server: smtp_server.SmtpServer
+
+
 @pytest.fixture(scope="module")
-def server() -> Iterator[smtp_server.SmtpServer]:
-    yield from smtp_server.start()
+def pipeline() -> Iterator[Pipeline]:
+    for server in smtp_server.start():
+        smtp = SmtpSettings(host=server.host, port=server.port, tls="none", sender="triage@example.jp")
+        config = Config(smtp=smtp, notify=NotifySettings(to=("owner@example.jp",), min_severity="info"))
+        services = Services(send=smtp_sender(smtp, config.notify.to, {}))
+        options = ScanOptions(no_aws=True, no_translate=True, all_mail=True)
+        yield Pipeline(load_context(config, paths.rules_dir(), paths.templates_dir(), options, services), server)
 
 
 FOREIGN = re.compile("|".join(re.escape(h) for h in (*FOREIGN_HOSTS, "evil.example")))
 
 
 @given(data=hostile_mail())
-def test_no_hostile_mail_ends_a_scan_or_reaches_the_owner_live(server, data):
-    smtp = SmtpSettings(host=server.host, port=server.port, tls="none", sender="triage@example.jp")
-    config = Config(smtp=smtp, notify=NotifySettings(to=("owner@example.jp",), min_severity="info"))
-    services = Services(send=smtp_sender(smtp, config.notify.to, {}))
-    server.inbox.messages.clear()
+def test_no_hostile_mail_ends_a_scan_or_reaches_the_owner_live(pipeline, data):
+    inbox = pipeline.server.inbox
+    inbox.messages.clear()
     with open_state(":memory:") as state:
-        _, totals = run(OneMail(data), state, config=config, services=services,
-                        options=ScanOptions(no_aws=True, no_translate=True, all_mail=True))
+        totals = scan(pipeline.context, OneMail(data), state, Collected())
     assert totals.errors == []
-    for message in server.inbox.messages:
+    for message in inbox.messages:
         text = message.get_body(("plain",)).get_content()
         html = message.get_body(("html",)).get_content()
         assert not FOREIGN.search(text) and not FOREIGN.search(html)
