@@ -1,8 +1,10 @@
-"""Console links, built by triage for a region and a resource type (never copied from a mail)."""
+"""Console links, built by triage for a region and a resource type (never copied from a mail): `Trusted`,
+so a summary shows them as links."""
 
 from __future__ import annotations
 
 from triage.account.records import GLOBAL
+from triage.inert import Trusted
 
 _EC2 = "https://{r}.console.aws.amazon.com/ec2/home?region={r}#"
 _BY_TYPE = {
@@ -33,12 +35,12 @@ _EVENT_HISTORY = "https://{r}.console.aws.amazon.com/cloudtrail/home?region={r}#
 
 def resource_url(region: str, resource_type: str) -> str:
     template = _BY_TYPE.get(resource_type, _REGION_HOME)
-    return template.format(r="us-east-1" if region == GLOBAL else region)
+    return Trusted(template.format(r="us-east-1" if region == GLOBAL else region))
 
 
 def region_url(region: str) -> str:
-    return _REGION_HOME.format(r=region)
+    return Trusted(_REGION_HOME.format(r=region))
 
 
 def event_history_url(region: str) -> str:
-    return _EVENT_HISTORY.format(r="us-east-1" if region == GLOBAL else region)
+    return Trusted(_EVENT_HISTORY.format(r="us-east-1" if region == GLOBAL else region))
