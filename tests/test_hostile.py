@@ -69,9 +69,16 @@ def test_a_charset_that_is_not_a_text_codec_is_a_defect_not_a_crash(codec):
 def test_a_broken_encoded_word_decodes_as_far_as_it_goes():
     mail = parse_mail(RawMail(hostile("header-parse-error-encoded-word"), Origin("eml", "x")))
     assert mail.subject.endswith("[ACTION REQUIRED] Your AWS account")
-    assert any("read with the email package" in d for d in mail.defects)  # mail-parser raised on it
     qp = parse_mail(RawMail(hostile("broken-qp-encoded-word"), Origin("eml", "x")))
     assert qp.subject.startswith("AWS") and qp.subject.endswith("notice")
+
+
+def test_a_mail_that_mail_parser_cannot_read_is_read_with_the_email_package():
+    with open_state(":memory:") as state:
+        got, totals = run(open_path(HOSTILE / "mail-parser-raises-on-from.eml"), state)
+    assert totals.skipped == 0 and [m["kind"] for m in got.messages] == ["compromised-account"]
+    mail = parse_mail(RawMail(hostile("mail-parser-raises-on-from"), Origin("eml", "x")))
+    assert any("read with the email package" in d for d in mail.defects)
 
 
 def test_a_date_in_the_year_9999_is_shown_as_unknown():
