@@ -196,7 +196,7 @@ def _tags(html: str) -> tuple[set[str], list[str]]:
 
 
 INJECTIONS = ["phishing-url-in-subject", "bidi-in-sender-name", "crlf-in-encoded-subject", "url-glued-to-a-word",
-              "host-in-a-url-query", "url-inside-a-url"]
+              "host-in-a-url-query", "url-inside-a-url", "host-after-an-underscore"]
 
 
 def test_sent_summaries_hold_no_foreign_link_no_live_html_no_hidden_char_no_header(smtp, tmp_path):

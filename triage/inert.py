@@ -21,8 +21,7 @@ import unicodedata
 # One pass, no overlap, linear.
 _LINKABLE = re.compile(
     r"(?P<scheme>(?:https?|ftps?|wss?|hxxps?|fxps?)://)(?P<host>[^\s/?#<>\"'`\\]*)(?P<rest>[^\s<>\"'`]*)"
-    r"|(?<![A-Za-z0-9_.\-])(?P<bare>(?:[a-z0-9](?:[a-z0-9\-]{0,62})\.)+[a-z]{2,63})(?![A-Za-z0-9_.\-]*@)"
-    r"(?![A-Za-z0-9_])",
+    r"|(?P<bare>(?:[a-z0-9](?:[a-z0-9\-]{0,62})\.)+[a-z]{2,63})(?![A-Za-z0-9_.\-]*@)",
     re.IGNORECASE,
 )
 _DOT = re.compile(r"(?<!\[)\.(?!\])")  # a dot not already defanged
