@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import sys
+import traceback
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -24,8 +25,8 @@ from triage.cases import ClassifiedMail
 from triage.config import Config, load_config
 from triage.dataset import check_dataset
 from triage.errors import ConfigError, ExitStatus, TriageError
-from triage.output import case_record, summary_record
-from triage.pipeline import CaseOutcome, ScanOptions, ScanTotals
+from triage.output import case_record, skipped_record, summary_record
+from triage.pipeline import CaseOutcome, ScanOptions, ScanTotals, Skipped
 from triage.render import JST
 
 if TYPE_CHECKING:
@@ -134,8 +135,8 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
                    "explain": _explain}
         return handler[args.command](args, config, env)
     except TriageError as exc:
-        if args.debug:
-            raise
+        if args.debug:  # the traceback for the curious; the exit status stays the error's
+            traceback.print_exc(file=env.stderr)
         print(f"triage: {exc}", file=env.stderr)
         return int(exc.exit_status)
     except KeyboardInterrupt:
@@ -224,8 +225,9 @@ class JsonReporter:
     def message(self, item: ClassifiedMail, record: dict[str, object]) -> None:
         self._line(record)
 
-    def skipped(self, where: str, reason: str) -> None:
-        pass  # logged on stderr by the pipeline; stdout stays DESIGN.md's lines
+    def skipped(self, item: Skipped) -> None:
+        for record in skipped_record(item):
+            self._line(record)
 
     def case(self, outcome: CaseOutcome) -> None:
         self._line(case_record(outcome))
@@ -249,14 +251,16 @@ class TableReporter:
         self.rows: list[tuple[str, ...]] = []
         self.outcomes: list[CaseOutcome] = []
         self._progress = progress
+        self.alarms: list[Skipped] = []
 
     def message(self, item: ClassifiedMail, record: dict[str, object]) -> None:
         date = item.mail.date.astimezone(JST).strftime("%Y-%m-%d %H:%M") if item.mail.date else "-"
         self.rows.append((date, item.severity, item.kind, item.authenticity.verdict,
                           item.mail.sender.address or "-", item.mail.subject or "-"))
 
-    def skipped(self, where: str, reason: str) -> None:
-        pass
+    def skipped(self, item: Skipped) -> None:
+        if item.alarm is not None:
+            self.alarms.append(item)
 
     def case(self, outcome: CaseOutcome) -> None:
         self.outcomes.append(outcome)
@@ -281,6 +285,12 @@ class TableReporter:
             if outcome.delivery == "printed" and outcome.summary is not None:
                 print("-" * 72, file=out)
                 print(outcome.summary.text.rstrip(), file=out)
+                print("-" * 72, file=out)
+        for alarm in self.alarms:
+            print(f"\nunreadable AWS-looking mail {alarm.where}: alarm {alarm.delivery}", file=out)
+            if alarm.delivery == "printed" and alarm.alarm is not None:
+                print("-" * 72, file=out)
+                print(alarm.alarm.text.rstrip(), file=out)
                 print("-" * 72, file=out)
         if quiet:
             print(f"\n{len(quiet)} case(s) needed no summary: "

@@ -50,7 +50,7 @@ from triage.errors import (
 )
 from triage.kinds import Kinds
 from triage.outbox import Outbox
-from triage.pipeline import CaseOutcome, Context, ScanOptions, Services, load_context, scan
+from triage.pipeline import CaseOutcome, Context, ScanOptions, Services, Skipped, load_context, scan
 from triage.relevance import load_narrowing
 from triage.render import render_reminder
 from triage.sources.imap import ImapSource, Watch, WatchTiming
@@ -84,8 +84,9 @@ class LogReporter:
     def message(self, item: ClassifiedMail, record: dict[str, object]) -> None:
         log.info("mail %s: %s (%s)", record["message_id"], record["kind"], record["severity"])
 
-    def skipped(self, where: str, reason: str) -> None:
-        pass  # already logged by the pipeline
+    def skipped(self, item: Skipped) -> None:
+        if item.alarm is not None:
+            log.info("unreadable AWS-looking mail %s: alarm %s", item.where, item.delivery)
 
     def case(self, outcome: CaseOutcome) -> None:
         log.info("case %s: %s, summary %s", outcome.case.case_id, outcome.case.kind, outcome.delivery)

@@ -123,6 +123,17 @@ MIGRATIONS: tuple[str, ...] = (
         outcome  TEXT NOT NULL              -- ok, or the error
     );
     """,
+    # 6: mails that could not be handled: recorded, so no scan meets them again (unless --all).
+    """
+    CREATE TABLE failures (
+        content_hash  TEXT PRIMARY KEY,     -- sha256 of the raw bytes
+        key           TEXT NOT NULL,        -- Message-ID when it could be read, else sha256:<hash>
+        location      TEXT NOT NULL,        -- imap:INBOX #12, a file path
+        reason        TEXT NOT NULL,        -- the one-line cause
+        failed_at     TEXT NOT NULL
+    );
+    CREATE INDEX failures_by_key ON failures (key);
+    """,
 )
 
 
@@ -141,6 +152,16 @@ class SeenMessage:
     kind: str
     severity: str
     record: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class FailedMail:
+    """A mail handled with an error: it is not met again, except by a scan with --all."""
+
+    content_hash: str
+    key: str
+    location: str
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -262,7 +283,22 @@ class State:
     # --- messages and cases ---
 
     def is_seen(self, key: str) -> bool:
-        return self.db.execute("SELECT 1 FROM messages WHERE key = ?", (key,)).fetchone() is not None
+        """Handled before: read and recorded, or recorded as a mail that could not be handled."""
+        return (self.db.execute("SELECT 1 FROM messages WHERE key = ?", (key,)).fetchone() is not None
+                or self.db.execute("SELECT 1 FROM failures WHERE key = ?", (key,)).fetchone() is not None)
+
+    def record_failure(self, failure: FailedMail) -> None:
+        with self.db:
+            self.db.execute(
+                "INSERT OR REPLACE INTO failures (content_hash, key, location, reason, failed_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (failure.content_hash, failure.key, failure.location, failure.reason, now()),
+            )
+
+    def has_failed(self, content_hash: str) -> bool:
+        """These exact bytes could not be handled before."""
+        return self.db.execute("SELECT 1 FROM failures WHERE content_hash = ?",
+                               (content_hash,)).fetchone() is not None
 
     def record_message(self, message: SeenMessage) -> None:
         with self._write():

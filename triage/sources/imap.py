@@ -34,8 +34,8 @@ from imapclient.imapclient import JUNK
 
 from triage import oauth2
 from triage.backoff import Backoff
-from triage.charsets import decode_header
 from triage.errors import ConfigError, ImapConnectError, ImapLoginError, SourceError, TriageError
+from triage.headers import decode_header
 from triage.mail import Origin, RawMail, normalize_message_id
 from triage.sources import Batch, Checkpoint, mailbox_changed
 
@@ -48,6 +48,7 @@ log = logging.getLogger(__name__)
 HEADER_FIELDS = "FROM SENDER SUBJECT MESSAGE-ID"
 HEADER_CHUNK = 1000  # UIDs per FETCH of headers (Dovecot refuses command lines over ~64 KB)
 BODY_CHUNK = 25  # bodies per FETCH: bounds memory and the work lost to a dropped connection
+BODY_BYTES = 32 * 1024 * 1024  # and at most this much mail per FETCH (a single larger mail goes alone)
 TIMEOUT = 60.0
 
 
@@ -218,8 +219,9 @@ class ImapSource:
         for i in range(0, len(wanted), BODY_CHUNK):
             chunk = wanted[i:i + BODY_CHUNK]
             following = wanted[i + BODY_CHUNK] - 1 if i + BODY_CHUNK < len(wanted) else highest
-            batch = self._fetch_bodies(client, folder, uidvalidity, chunk, Checkpoint(name, uidvalidity, following))
-            yield replace(batch, total=len(wanted))
+            for batch in self._fetch_bodies(client, folder, uidvalidity, chunk,
+                                            Checkpoint(name, uidvalidity, following)):
+                yield replace(batch, total=len(wanted))
         if not wanted:
             yield Batch((), Checkpoint(name, uidvalidity, highest))
 
@@ -232,11 +234,14 @@ class ImapSource:
             for uid in chunk:
                 try:
                     headers = _headers(response.get(uid, {}))
-                except Exception:  # a decoder bug on one mail: fetch it, the pipeline's guard handles it
-                    log.exception("UID %d: could not decode its headers; reading it whole", uid)
+                    wanted = self.narrowing.wanted(headers)
+                except Exception as exc:  # one mail's headers must not end the scan: fetch it and let the
+                    # pipeline's per-mail guard read it (or report it and raise the alarm)
+                    log.warning("UID %d: the header pre-check failed (%s: %s); the mail is fetched anyway",
+                                uid, type(exc).__name__, " ".join(str(exc).split())[:200])
                     keep.append(uid)
                     continue
-                if not self.narrowing.wanted(headers):
+                if not wanted:
                     continue
                 if skip_seen and headers.message_id and state.is_seen(headers.message_id):
                     continue
@@ -245,21 +250,33 @@ class ImapSource:
 
     def _fetch_bodies(
         self, client: IMAPClient, folder: str, uidvalidity: int, uids: list[int], checkpoint: Checkpoint
-    ) -> Batch:
+    ) -> Iterator[Batch]:
+        """The bodies of `uids`, in batches of at most BODY_BYTES (one mail may be larger): memory stays
+        bounded whatever the mails weigh. Each batch's checkpoint lies just before the next batch."""
         sizes = client.fetch(uids, ["RFC822.SIZE"])
-        small = [u for u in uids if int(sizes.get(u, {}).get(b"RFC822.SIZE", 0)) <= self.max_bytes]
+        size = {u: int(sizes.get(u, {}).get(b"RFC822.SIZE", 0)) for u in uids}
+        small = [u for u in uids if size[u] <= self.max_bytes]
         unreadable = [(str(Origin("imap", folder, u, uidvalidity)),
                        f"over the {self.max_bytes}-byte limit ([mail] max_bytes)") for u in uids if u not in small]
-        response = client.fetch(small, ["BODY.PEEK[]"]) if small else {}
-        mails = []
+        groups: list[list[int]] = [[]]
         for uid in small:
-            data = response.get(uid, {}).get(b"BODY[]")
-            origin = Origin("imap", folder, uid, uidvalidity)
-            if isinstance(data, bytes):
-                mails.append(RawMail(data, origin))
-            else:
-                unreadable.append((str(origin), "the server returned no body (deleted meanwhile?)"))
-        return Batch(tuple(mails), checkpoint, tuple(unreadable))
+            if groups[-1] and sum(size[u] for u in groups[-1]) + size[uid] > BODY_BYTES:
+                groups.append([])
+            groups[-1].append(uid)
+        for n, group in enumerate(groups):
+            last = n == len(groups) - 1
+            response = client.fetch(group, ["BODY.PEEK[]"]) if group else {}
+            mails = []
+            for uid in group:
+                data = response.get(uid, {}).get(b"BODY[]")
+                origin = Origin("imap", folder, uid, uidvalidity)
+                if isinstance(data, bytes):
+                    mails.append(RawMail(data, origin))
+                else:
+                    unreadable.append((str(origin), "the server returned no body (deleted meanwhile?)"))
+            del response
+            at = checkpoint if last else Checkpoint(checkpoint.mailbox, uidvalidity, groups[n + 1][0] - 1)
+            yield Batch(tuple(mails), at, tuple(unreadable) if last else ())
 
 
 def _search_terms(terms: Sequence[str]) -> list[str]:
