@@ -195,13 +195,18 @@ def test_a_poison_mail_between_two_notices_holds_neither_back(daemons, imap_user
         c.append("INBOX", poison)  # its header names a codec the decoder trips over
         c.append("INBOX", mails.compromise_notice(1, case="17100200302"))
     daemons.start(config_for(imap_user, smtp.port))
-    assert wait_until(lambda: len(smtp.inbox.messages) == 2, seconds=20), "both notices summarised"
-    assert {m["X-Triage-Case"] for m in smtp.inbox.messages} == {"17100200301", "17100200302"}
+
+    def cases() -> set[str]:
+        return {m["X-Triage-Case"] for m in smtp.inbox.messages}
+
+    # The damaged mail itself is read as well as it can be (and warned about): what counts is that it holds
+    # back neither notice.
+    assert wait_until(lambda: {"17100200301", "17100200302"} <= cases(), seconds=20), "both notices summarised"
     time.sleep(1)
     assert all(t.is_alive() for t in daemons.threads), "the daemon still runs"
     with imap_user.client() as c:
         c.append("Junk", mails.compromise_notice(1, case="17100200303"))
-    assert wait_until(lambda: len(smtp.inbox.messages) == 3, seconds=20), "and handles what comes next"
+    assert wait_until(lambda: "17100200303" in cases(), seconds=20), "and handles what comes next"
 
 
 def test_a_failed_pass_does_not_end_the_daemon(daemons, imap_user, smtp, tmp_path, caplog):

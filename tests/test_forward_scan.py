@@ -19,6 +19,7 @@ from tests.test_daemon import running, wait_until  # noqa: F401 - `running`: the
 from tests.test_imap import PASSWORD_ENV, append
 from triage import paths
 from triage.config import AwsSettings, Config, ImapSettings, NotifySettings, SmtpSettings
+from triage.inert import inert
 from triage.notify import smtp_sender
 from triage.pipeline import ScanOptions, ScanTotals, Services
 from triage.relevance import load_narrowing
@@ -100,7 +101,7 @@ def test_forwarded_notices_get_the_originals_kind_and_a_reply(style, imap_user, 
         assert reply["Subject"].startswith("Re: 【")
         assert reply["X-Triage-Severity"] == LABELS[name]["severity"], name
         text = text_of(reply)
-        assert f"{fw.FORWARDER} から転送されたメールです。" in text
+        assert f"{inert(fw.FORWARDER)} から転送されたメールです。" in text  # addresses are shown defanged
         if style in ("attachment", "eml"):
             assert "から届いたことを確認しました" in text, f"{name}: the attached original is verified as usual"
         else:
