@@ -204,6 +204,7 @@ class Fault:
     kind: str  # "denied" | "throttled"
     times: int | None = None  # None: every time; else only the first `times` requests
     regions: frozenset[str] | None = None  # None: every region
+    body_contains: bytes | None = None  # None: every request; else only those whose body holds these bytes
     seen: int = 0
 
 
@@ -245,10 +246,12 @@ class AwsProxy:
         with self._lock:
             self.calls.append(call)
 
-    def fault_for(self, call: Call) -> str | None:
+    def fault_for(self, call: Call, body: bytes = b"") -> str | None:
         with self._lock:
             fault = self.faults.get(call.action)
             if fault is None or (fault.regions is not None and call.region not in fault.regions):
+                return None
+            if fault.body_contains is not None and fault.body_contains not in body:
                 return None
             fault.seen += 1
             if fault.times is not None and fault.seen > fault.times:
@@ -303,7 +306,7 @@ class _Handler(BaseHTTPRequestHandler):
             proxy.record(call)
             if proxy.delay:
                 time.sleep(proxy.delay)
-        fault = proxy.fault_for(call)
+        fault = proxy.fault_for(call, body)
         if fault:
             self._send(*error_reply(call, fault))
         elif call.action in proxy.canned:

@@ -79,6 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--json", action="store_true", help="JSON lines on stdout")
     check.add_argument("--profile", help="AWS profile (default: [aws] profile, then boto3's chain)")
     check.add_argument("--regions", help="comma-separated region codes (default: [aws] regions, or all)")
+    check.add_argument("--all-accounts", action="store_true",
+                       help="every account of the Organization, through [aws] organization_role")
 
     explain = commands.add_parser("explain", help="one mail: authenticity, rules, entities")
     common(explain, state=False)
@@ -306,6 +308,8 @@ def _check_account(args: argparse.Namespace, config: Config, env: Environment) -
     if args.regions:
         aws = replace(aws, regions=_region_codes(args.regions))
     progress = _SweepProgress(env) if env.stderr_is_tty and not args.json else None
+    if args.all_accounts:
+        return _check_all_accounts(aws, config, env, progress, as_json=args.json)
     report = check_account(aws, config.billing, rules_dir=paths.rules_dir(env.environ), limits=SweepLimits(),
                            observer=progress)
     if progress is not None:
@@ -315,6 +319,26 @@ def _check_account(args: argparse.Namespace, config: Config, env: Environment) -
             print(json.dumps(record, ensure_ascii=False), file=env.stdout)
     else:
         print(_account_text(report), file=env.stdout)
+    return int(ExitStatus.OK)
+
+
+def _check_all_accounts(aws: Any, config: Config, env: Environment, progress: _SweepProgress | None, *,
+                        as_json: bool) -> int:
+    """--all-accounts: every account of the Organization, each with its own tables (or JSON lines)."""
+    from triage.account import AccountReport, check_accounts, json_records
+
+    many = check_accounts(aws, config.billing, all_accounts=True, rules_dir=paths.rules_dir(env.environ),
+                          observer=progress)
+    if progress is not None:
+        progress.finish()
+    if as_json:
+        for record in json_records(many):
+            print(json.dumps(record, ensure_ascii=False), file=env.stdout)
+        return int(ExitStatus.OK)
+    parts = [f"Organization of management account {many.management_account}: {len(many.reports)} accounts"]
+    parts += [_account_text(r) if isinstance(r, AccountReport)
+              else f"AWS account {r.account_id}: NOT CHECKED: {r.reason}" for r in many.reports]
+    print("\n\n".join(parts), file=env.stdout)
     return int(ExitStatus.OK)
 
 

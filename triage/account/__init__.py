@@ -4,7 +4,8 @@
 an intruder's, and says plainly what it could not see. It never writes: see `guard`.
 """
 
-from triage.account.check import SweepLimits, check_account
-from triage.account.report import AccountNotChecked, AccountReport, json_records
+from triage.account.check import SweepLimits, check_account, check_accounts
+from triage.account.report import AccountNotChecked, AccountReport, AccountsReport, json_records
 
-__all__ = ["AccountNotChecked", "AccountReport", "SweepLimits", "check_account", "json_records"]
+__all__ = ["AccountNotChecked", "AccountReport", "AccountsReport", "SweepLimits", "check_account", "check_accounts",
+           "json_records"]
