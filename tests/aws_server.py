@@ -96,6 +96,7 @@ class MotoServer:
 
 # --- which operation a request is -------------------------------------------------------------
 
+_SIGNER = re.compile(r"Credential=([^/]+)/")
 _SCOPE = re.compile(r"Credential=[^/]+/\d{8}/([^/]+)/([^/]+)/aws4_request")
 
 
@@ -262,16 +263,17 @@ class AwsProxy:
         with self._lock:
             return {c.action for c in self.calls}
 
-    def recalled(self, call: Call, path: str, body: bytes) -> Reply | None:
+    def recalled(self, call: Call, path: str, body: bytes, who: str = "") -> Reply | None:
+        """`who`: the access key that signed the request, so that each account gets its own answers."""
         if not self.replay:
             return None
         with self._lock:
-            return self._answers.get((call.region, call.action, path, body))
+            return self._answers.get((who, call.region, call.action, path, body))
 
-    def remember(self, call: Call, path: str, body: bytes, reply: Reply) -> None:
+    def remember(self, call: Call, path: str, body: bytes, reply: Reply, who: str = "") -> None:
         if self.replay and 200 <= reply[0] < 300:
             with self._lock:
-                self._answers[(call.region, call.action, path, body)] = reply
+                self._answers[(who, call.region, call.action, path, body)] = reply
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -312,10 +314,12 @@ class _Handler(BaseHTTPRequestHandler):
         elif call.action in proxy.canned:
             self._send(*proxy.canned[call.action](call))
         else:
-            reply = proxy.recalled(call, self.path, body)
+            who = _SIGNER.search(self.headers.get("Authorization", ""))
+            signer = who.group(1) if who else ""
+            reply = proxy.recalled(call, self.path, body, signer)
             if reply is None:
                 reply = self._forward(body)
-                proxy.remember(call, self.path, body, reply)
+                proxy.remember(call, self.path, body, reply, signer)
             self._send(*reply)
 
     def _forward(self, body: bytes) -> Reply:
