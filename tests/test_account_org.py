@@ -159,7 +159,7 @@ def test_a_mail_naming_an_account_without_credentials_shows_no_other_account(org
 def test_all_accounts_sweeps_the_members_and_names_the_one_not_reached(org: Org) -> None:
     many = org.many
     assert many.management_account == MANAGEMENT
-    assert set(many.account_ids) == {MANAGEMENT, org.mining, org.clean, org.locked}
+    assert sorted(many.account_ids) == sorted({MANAGEMENT, org.mining, org.clean, org.locked})  # each once
     [locked] = many.not_checked
     assert locked.account_id == org.locked and locked.via == "organization"
     assert "cannot assume the role" in locked.reason
@@ -238,5 +238,16 @@ def test_all_accounts_needs_the_organization_role(tmp_path: Path) -> None:
     assert status != 0 and "organization_role" in err.getvalue()
 
 
-def test_not_checked_report_is_typed_per_account(org: Org) -> None:
-    assert all(isinstance(r, AccountReport | AccountNotChecked) for r in org.many.reports)
+def test_every_report_is_typed_and_names_its_account(org: Org) -> None:
+    assert all(isinstance(r, AccountReport | AccountNotChecked) and r.account_id for r in org.many.reports)
+
+
+def test_the_exposed_key_is_not_used_even_to_assume_a_role(org: Org) -> None:
+    before = sum(c.action == "sts:AssumeRole" for c in org.proxy.calls)
+    with aws_environment(org.proxy.url):
+        many = check_accounts(_aws(), BillingSettings(), named_accounts=(org.mining,),
+                              named_ids={"AKIAIOSFODNN7EXAMPLE"}, rules_dir=paths.rules_dir())
+    [report] = many.reports
+    assert isinstance(report, AccountNotChecked) and report.account_id == org.mining
+    assert "the AWS mail names it as exposed" in report.reason
+    assert sum(c.action == "sts:AssumeRole" for c in org.proxy.calls) == before

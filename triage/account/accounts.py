@@ -76,9 +76,10 @@ class Selection:
 class DefaultCredentials:
     """The default credentials ([aws] profile or boto3's chain), opened once and only when needed."""
 
-    def __init__(self, aws: AwsSettings, pool_size: int) -> None:
+    def __init__(self, aws: AwsSettings, pool_size: int, exposed: frozenset[str] = frozenset()) -> None:
         self.aws = aws
         self.pool_size = pool_size
+        self.exposed = exposed  # the access keys the mail names: never used, not even to assume a role
         self._opened: Opened | None = None
         self._error: AwsCheckError | None = None
 
@@ -87,13 +88,20 @@ class DefaultCredentials:
             try:
                 clients = Clients(open_session(self.aws.profile, allowed_operations(), session_policy=session_policy()),
                                   pool_size=self.pool_size)
-                self._opened = Opened(Target(None), clients, whoami(clients))
+                opened = Opened(Target(None), clients, whoami(clients))
+                _refuse_exposed(opened, self.exposed)
+                self._opened = opened
             except AwsCheckError as exc:
                 self._error = exc
         if self._error is not None:
             raise self._error
         assert self._opened is not None
         return self._opened
+
+    def problem(self) -> str:
+        """Why the default credentials cannot be used ("" when they can)."""
+        self.account_id()
+        return str(self._error) if self._error else ""
 
     def account_id(self) -> str:
         """The default credentials' account, or "" when they do not work."""
@@ -114,8 +122,8 @@ def select_accounts(
 ) -> Selection:
     """Open every account the check must read. Raises AwsCheckError only when nothing can be read at all
     and nothing was named (the single-account check of old: no credentials is the whole answer)."""
-    default = DefaultCredentials(aws, pool_size)
     exposed = frozenset(exposed_keys)
+    default = DefaultCredentials(aws, pool_size, exposed)
     named = list(dict.fromkeys(named_accounts))
     management = ""
     organization_gap = ""
@@ -143,7 +151,8 @@ def select_accounts(
 
     wanted: list[str | None] = []
     if management:
-        wanted += [management, *sorted(a for a, status in members.items() if status == "ACTIVE")]
+        # ListAccounts lists the management account too; it is read with the default credentials.
+        wanted += [management, *sorted(a for a, status in members.items() if status == "ACTIVE" and a != management)]
     wanted += [a for a in named if a not in wanted]
     if not wanted:
         wanted = [None]
@@ -154,7 +163,7 @@ def select_accounts(
         target = _target(aws, account_id, default, members)
         if target is None:
             assert account_id is not None
-            not_checked.append(_no_credentials(account_id, default.account_id()))
+            not_checked.append(_no_credentials(account_id, default))
             continue
         try:
             one = _open(target, default, pool_size)
@@ -240,8 +249,10 @@ def _refuse_exposed(opened: Opened, exposed: frozenset[str]) -> None:
         )
 
 
-def _no_credentials(account_id: str, reached: str) -> AccountNotChecked:
-    where = f"the default credentials reach account {reached}" if reached else "the default credentials do not work"
+def _no_credentials(account_id: str, default: DefaultCredentials) -> AccountNotChecked:
+    reached = default.account_id()
+    where = f"the default credentials reach account {reached}" if reached else \
+        f"the default credentials cannot be used: {default.problem()}"
     return AccountNotChecked(
         f"no credentials for account {account_id} ({where}); add it to [aws.accounts] with a profile or a role_arn",
         account_id=account_id, missing_credentials=True, reached=reached,
