@@ -23,7 +23,7 @@ from triage.account.failures import error_code
 from triage.account.plan import allowed_operations, session_policy
 from triage.account.records import GLOBAL
 from triage.account.report import AccountNotChecked
-from triage.account.session import Clients, Identity, RoleCredentials, open_session, whoami
+from triage.account.session import Clients, Identity, RoleCredentials, open_session, read_only_models, whoami
 from triage.account.sweep import Scope
 from triage.config import AccountAccess, AwsSettings
 from triage.errors import AwsCheckError
@@ -79,6 +79,7 @@ class DefaultCredentials:
     def __init__(self, aws: AwsSettings, pool_size: int, exposed: frozenset[str] = frozenset()) -> None:
         self.aws = aws
         self.pool_size = pool_size
+        self.models = read_only_models(allowed_operations())  # shared by every account's session
         self.exposed = exposed  # the access keys the mail names: never used, not even to assume a role
         self._opened: Opened | None = None
         self._error: AwsCheckError | None = None
@@ -86,8 +87,8 @@ class DefaultCredentials:
     def get(self) -> Opened:
         if self._opened is None and self._error is None:
             try:
-                clients = Clients(open_session(self.aws.profile, allowed_operations(), session_policy=session_policy()),
-                                  pool_size=self.pool_size)
+                session = open_session(self.aws.profile, session_policy=session_policy(), models=self.models)
+                clients = Clients(session, pool_size=self.pool_size)
                 opened = Opened(Target(None), clients, whoami(clients))
                 _refuse_exposed(opened, self.exposed)
                 self._opened = opened
@@ -207,11 +208,11 @@ def _open(target: Target, default: DefaultCredentials, pool_size: int) -> Opened
         opened = Opened(target, base.clients, base.identity)
     else:
         if access.profile:
-            session = open_session(access.profile, allowed_operations(), session_policy=policy)
+            session = open_session(access.profile, session_policy=policy, models=default.models)
         else:
             assert access.role_arn is not None
             credentials = assume_role(default.get().clients, access.role_arn, policy)
-            session = open_session(None, allowed_operations(), credentials=credentials, session_policy=policy)
+            session = open_session(None, credentials=credentials, session_policy=policy, models=default.models)
         clients = Clients(session, pool_size=pool_size)
         opened = Opened(target, clients, whoami(clients))
     if target.account_id is not None and opened.identity.account_id != target.account_id:
