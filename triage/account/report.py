@@ -338,4 +338,5 @@ def json_records(report: AnyReport | AccountsReport) -> list[dict[str, Any]]:
         return [not_checked_record(report)]
     ordered = sorted(report.resources, key=lambda r: (r.region == GLOBAL, r.region, _type_rank(r.resource_type), r.id))
     lines = [*map(resource_record, ordered), *map(gap_record, report.gaps)]
-    return [*({"account_id": report.account_id, **line} for line in lines), account_record(report)]
+    return [*({"type": line["type"], "account_id": report.account_id, **line} for line in lines),
+            account_record(report)]
