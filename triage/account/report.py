@@ -311,7 +311,6 @@ def account_record(report: AccountReport) -> dict[str, Any]:
     return {
         "type": "account",
         "account_id": report.account_id,
-        "via": report.via,
         "root_mfa": report.root.mfa if report.root else None,
         "root_access_keys": report.root.access_keys if report.root else None,
         "regions_swept": sorted(report.regions_swept),
