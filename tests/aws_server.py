@@ -65,15 +65,16 @@ class MotoServer:
     def stop(self) -> None:
         self._server.stop()
 
-    def _post(self, path: str, payload: Any = None) -> bytes:
+    def _post(self, path: str, payload: Any = None, timeout: float = 30) -> bytes:
         data = json.dumps(payload).encode() if payload is not None else b""
         request = urllib.request.Request(self.url + path, data=data, method="POST",
                                          headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=30) as answer:
+        with urllib.request.urlopen(request, timeout=timeout) as answer:
             return bytes(answer.read())
 
     def reset(self) -> None:
-        self._post("/moto-api/reset")
+        # Dropping an attacked account of hundreds of instances takes moto a while on a loaded machine.
+        self._post("/moto-api/reset", timeout=180)
 
     def set_cost_results(self, results: list[dict[str, Any]]) -> None:
         """Queue Cost Explorer answers; each new GetCostAndUsage request takes the next one."""
@@ -396,3 +397,20 @@ def moto_server() -> Iterator[MotoServer]:
         yield server
     finally:
         server.stop()
+
+
+def quiet_account_replies() -> dict[str, Callable[[Call], Reply]]:
+    """Answers for the read calls moto lacks, as an account with none of them would give (no Lightsail, no
+    CloudTrail events, a forecast, a contact)."""
+
+    def forecast(call: Call) -> Reply:
+        return json_reply({"Total": {"Amount": "98000", "Unit": "USD"}, "ForecastResultsByTime": []})
+
+    def contact(call: Call) -> Reply:
+        return json_reply({"ContactInformation": {"FullName": "Taro Yamada", "PhoneNumber": "+81-3-0000-0000",
+                                                  "CountryCode": "JP", "AddressLine1": "1-1", "City": "Tokyo",
+                                                  "PostalCode": "100-0001"}}, rest=True)
+
+    return {"lightsail:GetInstances": lambda call: json_reply({"instances": []}),
+            "cloudtrail:LookupEvents": lambda call: json_reply({"Events": []}),
+            "ce:GetCostForecast": forecast, "account:GetContactInformation": contact}

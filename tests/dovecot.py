@@ -33,13 +33,13 @@ ssl = yes
 ssl_cert = <{root}/cert.pem
 ssl_key = <{root}/key.pem
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = {mechanisms}
 mail_location = maildir:{root}/mail/%u
 default_login_user = {login_user}
 default_internal_user = {internal_user}
 first_valid_uid = 1
-passdb {{
-  driver = passwd-file
+{oauth2_passdb}passdb {{
+  driver = passwd-file{passwd_mechanisms}
   args = scheme=PLAIN username_format=%u {root}/passwd
 }}
 userdb {{
@@ -76,6 +76,35 @@ namespace inbox {{
 """
 
 
+# With `oauth2_url`: XOAUTH2 and OAUTHBEARER are checked by the oauth2 passdb, which asks the token
+# introspection server of tests/token_server.py about every login (no auth cache: each login is asked anew);
+# the password still works for PLAIN and LOGIN, so tests can put mail in as before. A refused token is
+# answered at once (no failure delay, no growing penalty), so tests of refusals stay quick.
+OAUTH2_PASSDB = """\
+auth_cache_size = 0
+auth_failure_delay = 0
+service anvil {{
+  unix_listener anvil-auth-penalty {{
+    mode = 0
+  }}
+}}
+passdb {{
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = {root}/oauth2.conf.ext
+}}
+"""
+
+OAUTH2_CONF = """\
+introspection_mode = post
+introspection_url = {url}
+force_introspection = yes
+username_attribute = username
+active_attribute = active
+active_value = true
+timeout_msecs = 10000
+"""
+
 USERS = 500
 PASSWORD = "secret"
 
@@ -100,7 +129,8 @@ class ImapUser:
 
 
 class Dovecot:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, oauth2_url: str | None = None,
+                 oauth2_mechanisms: tuple[str, ...] = ("xoauth2", "oauthbearer")) -> None:
         self.root = root
         self.port = free_port()
         self.tls_port = free_port()
@@ -120,8 +150,15 @@ class Dovecot:
         (root / "passwd").write_text("".join(
             f"user{n}:{{PLAIN}}{PASSWORD}:{self.uid}:{self.gid}::{root}/mail/user{n}::\n" for n in range(1, USERS + 1)))
         _self_signed(root)
+        mechanisms, oauth2_passdb, passwd_mechanisms = "plain login", "", ""
+        if oauth2_url is not None:
+            (root / "oauth2.conf.ext").write_text(OAUTH2_CONF.format(url=oauth2_url))
+            mechanisms = " ".join(("plain", "login", *oauth2_mechanisms))
+            oauth2_passdb = OAUTH2_PASSDB.format(root=root)
+            passwd_mechanisms = "\n  mechanisms = plain login"
         (root / "dovecot.conf").write_text(CONFIG.format(
-            root=root, port=self.port, tls_port=self.tls_port, login_user=login_user, internal_user=internal_user))
+            root=root, port=self.port, tls_port=self.tls_port, login_user=login_user, internal_user=internal_user,
+            mechanisms=mechanisms, oauth2_passdb=oauth2_passdb, passwd_mechanisms=passwd_mechanisms))
         self.process = subprocess.Popen(
             ["dovecot", "-c", str(root / "dovecot.conf"), "-F"],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
@@ -168,13 +205,14 @@ def _self_signed(root: Path) -> None:
     )
 
 
-def start() -> Iterator[Dovecot]:
+def start(*, oauth2_url: str | None = None, oauth2_mechanisms: tuple[str, ...] = ("xoauth2", "oauthbearer"),
+          ) -> Iterator[Dovecot]:
     if shutil.which("dovecot") is None:
         raise RuntimeError("dovecot is not installed; `make test` installs it (apt-get install dovecot-imapd)")
     # Not under pytest's tmp dir: that is private to root, and Dovecot's users must reach this folder.
     root = Path(tempfile.mkdtemp(prefix="triage-dovecot-"))
     os.chmod(root, 0o755)
-    server = Dovecot(root)
+    server = Dovecot(root, oauth2_url=oauth2_url, oauth2_mechanisms=oauth2_mechanisms)
     try:
         yield server
     finally:

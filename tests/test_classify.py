@@ -11,6 +11,7 @@ from triage.authenticate import Authenticity
 from triage.classify import classify, load_rules
 from triage.errors import RulesError
 from triage.mail import Address, Attachment, Mail, Origin
+from triage.signals import callback_traits, device_code_request
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES = ROOT / "rules"
@@ -240,3 +241,33 @@ def test_signals_and_their_evidence_are_reported(shipped):
     assert result.rule == "phishing-dangerous-attachment"
     assert "dangerous-attachment" in result.signals
     assert any("invoice.pdf.exe" in e for e in result.evidence)
+
+
+# --- scams on AWS's own infrastructure: what counts, and what an owner's own names look like ----------
+
+@pytest.mark.parametrize(("topic", "display"), [
+    ("Norton360-Auto-Renewal-USD-399-99-Refund-Helpline-1-888-555-0199", "AWS Notifications"),
+    ("orders", "McAfee - Renewed 299.99 USD - Call +1 855 555 0148"),
+    ("Prime-JPY-59800-Cancel-Refund-Call-03-5555-0142", ""),
+    ("x", "Amazonプライム年会費 ¥59,800 自動更新 解約・返金は 03-5555-0142 へ"),
+])
+def test_a_topic_or_display_name_that_is_a_callback_scam_is_named(topic, display):
+    assert callback_traits(topic, display, load_rules(ROOT / "rules").lexicon).startswith("callback scam: ")
+
+
+@pytest.mark.parametrize(("topic", "display"), [
+    ("billing-alarm-20USD", "AWS Notifications"), ("oncall-billing-100USD", "On-call alerts"),
+    ("renewal-reminders", "Cert renewal 2026"), ("budget-alerts", "請求アラート"),
+    ("alerts-123456789012", "Ops +1 206 555 0100"),
+])
+def test_an_owners_own_topic_names_are_not_a_callback_scam(topic, display):
+    assert callback_traits(topic, display, load_rules(ROOT / "rules").lexicon) == ""
+
+
+def test_a_device_code_needs_aws_device_page_and_an_upper_case_code():
+    lexicon = load_rules(ROOT / "rules").lexicon
+    page = "https://device.sso.us-east-1.amazonaws.com/"
+    assert device_code_request(f"Open {page} and enter WDKX-QHPL", (), lexicon)
+    assert device_code_request("Approve it", (f"{page}?user_code=PLMK-WQRT",), lexicon)
+    assert not device_code_request(f"Open {page}: a read-only page, then copy-code ABCD", (), lexicon)
+    assert not device_code_request("Enter WDKX-QHPL on the sign-in page", (), lexicon)

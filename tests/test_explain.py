@@ -61,3 +61,15 @@ def test_explain_a_bad_rules_file_is_one_line(tmp_path):
     assert status == 2
     assert err.startswith("triage: ") and err.count("\n") == 1
     assert "kind 'urgent' is not one of" in err
+
+
+def test_explain_names_the_trick_of_a_scam_on_genuine_aws_infrastructure(tmp_path):
+    status, out, _ = run(str(CORPUS / "ho13-08-sns-callback-audible-renewal.eml"), "--offline", tmp_path=tmp_path)
+    assert status == 0
+    assert "* phishing-sns-callback-scam (phishing, high, priority 100)" in out
+    assert ("sns-callback-scam: callback scam: topic name 'Audible-Gold-Membership-Renewed-490-USD-To-Cancel-Or-"
+            "Refund-Call-1-808-555-0137' carries a phone number, an amount, refund/renewal/cancel words") in out
+    status, out, _ = run(str(CORPUS / "ho13-13-devicecode-partner-ja.eml"), "--offline", tmp_path=tmp_path)
+    assert "kind:          phishing (high)" in out
+    assert ("device-code-request: device-code phishing: asks to enter the code 'MZQR-TBWN' on AWS's own page "
+            "'device.sso.ap-northeast-1.amazonaws.com'") in out

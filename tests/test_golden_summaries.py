@@ -63,3 +63,11 @@ def test_a_golden_file_whose_mail_is_missing_fails_and_says_which(tmp_path: Path
     orphan.write_text("Subject: x\n", encoding="utf-8")
     with pytest.raises(pytest.fail.Exception, match=r"renamed-mail\.txt is the summary of renamed-mail\.eml"):
         input_of(orphan, corpus=tmp_path)
+
+
+@pytest.mark.parametrize("name", ["ho13-01-signin-new-root-email-code.eml", "ho13-05-builder-id-verification-code.eml",
+                                  "ho13-06-identity-center-otp.eml", "change-root-sign-in-new-device.eml"])
+def test_sign_in_mail_says_plainly_that_someone_has_the_password(name: str) -> None:
+    text = summary_of(name)
+    assert "AWS へのサインインや本人確認のメールです" in text
+    assert "自分でこの操作をしていない場合は、誰かがあなたのパスワードを知っています。" in text

@@ -104,5 +104,41 @@ def test_nothing_to_translate_without_words():
 
 def test_ids_glued_to_letters_uuids_and_long_hex_ids_are_replaced():
     r = redact("Acct123456789012 sub 5e6f7a8b-1234-4cde-9f01-23456789abcd finding a1b2c3d4e5f60718293a4b5c6d7e8f90")
-    assert r.originals == ("123456789012", "5e6f7a8b-1234-4cde-9f01-23456789abcd", "a1b2c3d4e5f60718293a4b5c6d7e8f90")
+    # The glued token is mixed case with digits, shaped like a secret: it goes out whole.
+    assert r.originals == ("Acct123456789012", "5e6f7a8b-1234-4cde-9f01-23456789abcd",
+                           "a1b2c3d4e5f60718293a4b5c6d7e8f90")
+    assert redact("ID:123456789012").originals == ("123456789012",)
     assert redact("a deadbeefcafe word and 2026-11-14").originals == ()
+
+
+@pytest.mark.parametrize("identifier", [
+    "AKIA2N7XQ4LR9B",  # 14 characters
+    "AKIA2N7XQ4LR9B...",  # truncated, as a scanner writes it
+    "AKIA2N7XQ4LR9B…",
+    "AKIAZ7Q4M2X9KD3LWP5NQ",  # 21 characters
+    "AKIA****7HQZ",  # masked
+    "ASIA****************TB6D",
+    "AKIA••••J5QZ",
+    "wJalr************************",  # a masked secret key
+    "********4913",  # a masked account id
+    "k.****@example.net",  # a masked e-mail address
+    "wJalrXUtnFEMI/K7MDENG",  # a truncated secret key
+    "IQoJb3JpZ2luX2VjE",  # the start of a session token
+    "12345678901",  # an account id one digit short
+    "1234567890123",  # one digit long
+    "i-0a1b2c",  # a short resource id
+    "d-9067a1b2c3",  # an IAM Identity Center directory
+    "WDKX-QHPL",  # a device code
+    "4b1e9c7d2a6f",  # a short commit hash
+])
+def test_identifiers_of_any_length_masked_or_truncated_are_replaced(identifier):
+    text = f"Key: {identifier} (found in a public repository)."
+    r = redact(text)
+    assert identifier not in r.xml and identifier.rstrip(".…") not in r.xml
+    assert r.originals == (identifier,)
+    assert restore(r.xml, r.originals) == text
+
+
+def test_masks_and_words_that_look_close_are_left_alone():
+    text = "**Bold** words, a read-only ASIAN market, 2026-11-14, ABCD and *** stars."
+    assert redact(text).originals == ()

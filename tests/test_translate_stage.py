@@ -23,9 +23,12 @@ EXPOSED = fixture("04-exposed-credentials.eml")
 
 # --- what the reader must never have sent: found by the test's own patterns, not the code's ---------
 
+# Shapes, not canonical forms: an id of an unusual length, truncated or masked is still an id.
 _TEST_PATTERNS = (
-    r"(?<!\d)\d{12}(?!\d)", r"\d{4}-\d{4}-\d{4}", r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b", r"arn:aws[^\s)>\"']*[\w/]",
-    r"\b(?:i|vol|snap|eni|sg|subnet|vpc|ami)-[0-9a-f]{8,17}\b",
+    r"(?<![\d.])\d{8,}(?!\d)", r"\d{4}-\d{4}-\d{4}", r"(?:AKIA|ASIA)[A-Z0-9*•.…]{2,}",
+    r"arn:aws[^\s)>\"']*[\w/]", r"[A-Za-z0-9]+[*•]{3,}[A-Za-z0-9]*", r"[*•]{3,}[A-Za-z0-9]+",
+    r"(?<![A-Za-z0-9/+=])(?=[A-Za-z0-9/+=]*\d)(?=[A-Za-z0-9/+=]*[a-z])(?=[A-Za-z0-9/+=]*[A-Z])[A-Za-z0-9/+=]{16,}",
+    r"\b(?:i|vol|snap|eni|sg|subnet|vpc|ami)-[0-9a-f]{4,}\b", r"\b[A-Z]{4}-[A-Z]{4}\b",
     r"\b(?:us|eu|ap|sa|ca|me|af|il|mx)(?:-gov)?-(?:north|south|east|west|central|northeast|southeast)-\d\b",
     r"https?://[^\s<>\"]+", r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", r"(?<![\d.])\d{1,3}(?:\.\d{1,3}){3}(?![\d.])",
     r"[0-9a-fA-F:]*::?[0-9a-fA-F:]+",

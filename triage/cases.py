@@ -15,6 +15,7 @@ from datetime import datetime
 
 from triage.authenticate import Authenticity
 from triage.classify import Classification
+from triage.forward import Forward
 from triage.kinds import Kind, Kinds
 from triage.mail import Mail
 from triage.severity import rank
@@ -25,6 +26,7 @@ class ClassifiedMail:
     mail: Mail
     authenticity: Authenticity
     classification: Classification
+    forward: Forward | None = None  # how the mail reached us, when someone forwarded it
 
     @property
     def case_id(self) -> str:
@@ -63,8 +65,9 @@ class Case:
     case_id: str
     kind: str
     severity: str
-    mails: tuple[ClassifiedMail, ...]  # read in this run, oldest first
+    mails: tuple[ClassifiedMail, ...]  # read in this run, oldest first, each mail once
     earlier: tuple[EarlierMail, ...] = ()
+    forwarded: tuple[ClassifiedMail, ...] = ()  # every forward of a mail of the case in this run, repeats too
     meaning: Kind = field(kw_only=True)  # what the case's kind implies: its row of the kinds table
 
     def __post_init__(self) -> None:
@@ -107,10 +110,13 @@ def group_cases(
     for m in mails:
         groups.setdefault(m.case_id, []).append(m)
     cases = []
-    for case_id, members in groups.items():
+    for case_id, found in groups.items():
+        # The same mail forwarded twice (or forwarded and received) is one mail of the case.
+        members = list({m.mail.key: m for m in reversed(found)}.values())
         members.sort(key=lambda m: (m.mail.date is None, m.mail.date or 0))
         before = tuple(e for e in earlier.get(case_id, ()) if e.key not in {m.mail.key for m in members})
         pairs = [(m.kind, m.severity) for m in members] + [(e.kind, e.severity) for e in before if e.kind in kinds]
         kind, severity = most_severe(pairs, kinds)
-        cases.append(Case(case_id, kind, severity, tuple(members), before, meaning=kinds[kind]))
+        cases.append(Case(case_id, kind, severity, tuple(members), before, tuple(m for m in found if m.forward),
+                          meaning=kinds[kind]))
     return cases

@@ -24,13 +24,14 @@ from __future__ import annotations
 import re
 import tomllib
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from triage.authenticate import VERDICTS, Authenticity
 from triage.entities import Entities, find_entities
-from triage.errors import RulesError
+from triage.errors import DataError, RulesError
 from triage.kinds import FALLBACK, KINDS_FILE, TEXT_KEY, Kind, Kinds, override_kinds, parse_kinds
 from triage.mail import Mail
 from triage.severity import SEVERITIES, rank
@@ -44,8 +45,9 @@ _RULE_KEYS = {"name", "kind", "severity", "text", "from_aws", "signals", "any_si
 # other stages' data) are not classification files and are skipped.
 _FILE_KEYS = {"aws_domains", "rule", "lexicon", "kind"}
 _LEXICON_LISTS = {"brands", "glue_words", "freemail_domains", "dangerous_extensions", "document_extensions",
-                  "sns_senders", "sns_default_names", "newsletter_headers"}
-_LEXICON_PATTERNS = {"claim_names", "claim_text", "claim_html", "account_threats", "sns_footer", "forward_markers"}
+                  "sns_senders", "sns_default_names", "newsletter_headers", "account_teaching_kinds"}
+_LEXICON_PATTERNS = {"claim_names", "claim_text", "claim_html", "account_threats", "sns_footer", "forward_markers",
+                     "callback_phone", "callback_amount", "callback_words", "device_auth_pages", "device_codes"}
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,7 @@ class Classification:
     matched: tuple[str, ...] = ()  # every rule that matched, the chosen one first
     signals: tuple[str, ...] = ()  # names of the signals that held
     evidence: tuple[str, ...] = ()  # why each signal held, one line each
+    topic_account: str = ""  # the account of the SNS topic that relayed the mail, when known
     meaning: Kind = field(kw_only=True)  # what the kind implies: its row of the kinds table
 
     def __post_init__(self) -> None:
@@ -99,14 +102,19 @@ def load_rules(rules_dir: Path, extra: tuple[Path, ...] = ()) -> RuleSet:
 
     The kinds table comes first (`rules/kinds.toml`, then every file's `[kind.NAME]` changes), so that a
     rule without a severity gets its kind's final one."""
+    if not rules_dir.is_dir():
+        raise DataError(f"the rules folder {rules_dir} does not exist; reinstall triage, or point TRIAGE_DATA_DIR "
+                        f"at a folder holding rules/ and templates/")
     kinds_path = rules_dir / KINDS_FILE
     kinds = parse_kinds(_read(kinds_path), f"rules file {kinds_path}")
     shipped = [p for p in sorted(rules_dir.glob("*.toml")) if p != kinds_path]
+    classifying = 0
     files = []
     for path in (*shipped, *extra):
         data = _read(path)
         if path in shipped and not set(data) & _FILE_KEYS:
             continue
+        classifying += path in shipped
         unknown = sorted(set(data) - _FILE_KEYS)
         if unknown:
             raise RulesError(f"rules file {path}: unknown top-level key {unknown[0]!r} "
@@ -134,6 +142,9 @@ def load_rules(rules_dir: Path, extra: tuple[Path, ...] = ()) -> RuleSet:
             rule = _rule(entry, where, str(path), kinds)
             disabled.discard(rule.name)
             by_name[rule.name] = rule
+    if not classifying:
+        raise DataError(f"the rules folder {rules_dir} holds no rules file (*.toml with [[rule]], [lexicon] or "
+                        f"aws_domains); without rules every mail would be judged `other`")
     lexicon = Lexicon(
         brands=_uniq(lists["brands"]), glue_words=_uniq(lists["glue_words"]),
         freemail_domains=_uniq(lists["freemail_domains"]),
@@ -143,7 +154,13 @@ def load_rules(rules_dir: Path, extra: tuple[Path, ...] = ()) -> RuleSet:
         claim_names=tuple(patterns["claim_names"]), claim_text=tuple(patterns["claim_text"]),
         claim_html=tuple(patterns["claim_html"]), account_threats=tuple(patterns["account_threats"]),
         sns_footer=tuple(patterns["sns_footer"]), forward_markers=tuple(patterns["forward_markers"]),
+        callback_phone=tuple(patterns["callback_phone"]), callback_amount=tuple(patterns["callback_amount"]),
+        callback_words=tuple(patterns["callback_words"]), device_auth_pages=tuple(patterns["device_auth_pages"]),
+        device_codes=tuple(patterns["device_codes"]), account_teaching_kinds=_uniq(lists["account_teaching_kinds"]),
     )
+    bad = [k for k in lexicon.account_teaching_kinds if k not in kinds]
+    if bad:
+        raise RulesError(f"[lexicon] account_teaching_kinds: {bad[0]!r} is not one of {', '.join(kinds)}")
     return RuleSet(rules=tuple(by_name.values()), aws_domains=tuple(dict.fromkeys(domains)), kinds=kinds,
                    lexicon=lexicon)
 
@@ -154,26 +171,31 @@ def classify(
     rules: RuleSet,
     *,
     owner_account_ids: tuple[str, ...] = (),
+    known_accounts: Mapping[str, str] | None = None,
     statement_alert_usd: float = 100.0,
     jpy_per_usd: float = 150.0,
 ) -> Classification:
+    """`owner_account_ids` are the owner's accounts ([aws] account_ids, else the known ones); `known_accounts`
+    says where each learned one came from, for the evidence."""
     entities = find_entities(mail.subject, mail.text, sent=mail.date)
     signals = compute_signals(mail, authenticity, entities, rules.lexicon, rules.aws_domains,
-                              owner_account_ids=owner_account_ids, statement_alert_usd=statement_alert_usd,
-                              jpy_per_usd=jpy_per_usd)
+                              owner_account_ids=owner_account_ids, known_accounts=known_accounts,
+                              statement_alert_usd=statement_alert_usd, jpy_per_usd=jpy_per_usd)
     fields = _fields(mail, signals)
     from_aws = rules.is_aws_address(mail.sender.address)
     matched = [r for r in rules.rules if _matches(r, fields, from_aws, signals, authenticity)]
     names = tuple(sorted(signals.names, key=list(SIGNALS).index))
+    topic_account = signals.sns_topic.split(":")[4] if signals.sns_topic.count(":") >= 5 else ""
     if not matched:
         other = rules.kinds[FALLBACK]
         return Classification(other.name, other.severity, "no-rule", other.text, entities, (), names,
-                              signals.evidence, meaning=other)
+                              signals.evidence, topic_account, meaning=other)
     order = {id(r): i for i, r in enumerate(matched)}
     best = max(matched, key=lambda r: (r.priority, rank(r.severity), -order[id(r)]))
     ranked = sorted(matched, key=lambda r: (-r.priority, -rank(r.severity), order[id(r)]))
     return Classification(best.kind, best.severity, best.name, best.text, entities,
-                          tuple(r.name for r in ranked), names, signals.evidence, meaning=rules.kinds[best.kind])
+                          tuple(r.name for r in ranked), names, signals.evidence, topic_account,
+                          meaning=rules.kinds[best.kind])
 
 
 def _fields(mail: Mail, signals: Signals) -> dict[str, str]:

@@ -1,7 +1,7 @@
 """The command line: parse options, call the pipeline, print. No work is done here.
 
 Errors a user can fix are one line on stderr (`triage: …`) with exit status 2; nothing else prints a
-traceback unless --debug is given.
+traceback unless --debug is given. Every exit status is a member of `ExitStatus`.
 """
 
 from __future__ import annotations
@@ -15,20 +15,22 @@ import sys
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from triage import __version__, paths
 from triage.cases import ClassifiedMail
 from triage.config import Config, load_config
+from triage.dataset import check_dataset
 from triage.errors import ConfigError, ExitStatus, TriageError
 from triage.output import case_record, summary_record
 from triage.pipeline import CaseOutcome, ScanOptions, ScanTotals
+from triage.render import JST
 
 if TYPE_CHECKING:
     from triage.account.records import Resource
     from triage.account.report import AccountReport
-    from triage.account.sweep import Task
 
 log = logging.getLogger("triage")
 
@@ -56,6 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def common(p: argparse.ArgumentParser, *, state: bool = True) -> None:
+        # Also after the command (`triage scan --debug`); SUPPRESS keeps a --debug given before it.
+        p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                       help="log every step and show tracebacks")
         p.add_argument("--config", type=Path, help="config file (default $TRIAGE_CONFIG, else the XDG path)")
         if state:
             p.add_argument("--state", help="SQLite state file (default under the XDG state dir); :memory: for none")
@@ -65,6 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--source", help="imap, or a path: mbox file, Maildir, folder of .eml, one .eml")
     scan.add_argument("--all", action="store_true", dest="all_mail", help="process mail already seen")
     scan.add_argument("--json", action="store_true", help="JSON lines on stdout instead of the table")
+    scan.add_argument("--since", type=_since_date, metavar="YYYY-MM-DD",
+                      help="only mail from this day on (for the first scan of a big mailbox; default all)")
     _stage_flags(scan)
     scan.add_argument("--no-send", action="store_true", help="print the summaries instead of sending them")
     scan.add_argument("--offline", action="store_true",
@@ -81,12 +88,21 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--regions", help="comma-separated region codes (default: [aws] regions, or all)")
     check.add_argument("--all-accounts", action="store_true",
                        help="every account of the Organization, through [aws] organization_role")
+    check.add_argument("--case", help="check again for this case and compare with its last check")
+    check.add_argument("--state", help="SQLite state file with the case (default under the XDG state dir)")
 
     explain = commands.add_parser("explain", help="one mail: authenticity, rules, entities")
-    common(explain, state=False)
+    common(explain)
     explain.add_argument("file", type=Path, help="an .eml file")
     explain.add_argument("--offline", action="store_true", help="no DNS look-ups for DKIM")
     return parser
+
+
+def _since_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date; write it as YYYY-MM-DD") from None
 
 
 def _stage_flags(p: argparse.ArgumentParser) -> None:
@@ -105,6 +121,7 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
     )
     try:
         config = _config(args, env)
+        check_dataset(paths.rules_dir(env.environ), paths.templates_dir(env.environ), config.rules.extra)
         handler = {"scan": _scan, "daemon": _daemon, "check-account": _check_account, "explain": _explain}
         return handler[args.command](args, config, env)
     except TriageError as exc:
@@ -114,11 +131,11 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
         return int(exc.exit_status)
     except KeyboardInterrupt:
         print("triage: interrupted", file=env.stderr)
-        return 130
+        return int(ExitStatus.INTERRUPTED)
     except BrokenPipeError:  # the reader went away (`triage scan | head`): stop quietly, as Unix tools do
         with contextlib.suppress(OSError):
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 141
+        return int(ExitStatus.BROKEN_PIPE)
 
 
 def _config(args: argparse.Namespace, env: Environment) -> Config:
@@ -144,8 +161,9 @@ def _scan(args: argparse.Namespace, config: Config, env: Environment) -> int:
                           no_send=args.no_send, offline=args.offline)
     rules_dir = paths.rules_dir(env.environ)
     source = open_source(args.source, config.imap, max_bytes=config.mail.max_bytes, rules_dir=rules_dir,
-                         env=env.environ)
-    reporter: JsonReporter | TableReporter = JsonReporter(env) if args.json else TableReporter(env)
+                         env=env.environ, forwarders=config.notify.allowed_forwarders, since=args.since)
+    progress = Progress(env, "mails read")
+    reporter: JsonReporter | TableReporter = JsonReporter(env, progress) if args.json else TableReporter(env, progress)
     with open_state(_state_path(args, env)) as state:
         # Built inside: the translation stage keeps its cache and glossary id in the state.
         services = services_from_config(config, options, env.environ, state=state)
@@ -159,9 +177,37 @@ def _scan(args: argparse.Namespace, config: Config, env: Environment) -> int:
     return int(ExitStatus.OK)
 
 
-class JsonReporter:
-    def __init__(self, env: Environment) -> None:
+class Progress:
+    """One line on stderr, redrawn in place, while long work runs: `[####......] 1200 of 5000 mails read`.
+    Only when stderr is a terminal; a log file or a pipe gets nothing."""
+
+    def __init__(self, env: Environment, what: str) -> None:
         self.env = env
+        self.what = what
+        self.shown = False
+
+    def update(self, done: int, total: int | None) -> None:
+        if not self.env.stderr_is_tty:
+            return
+        if total:
+            total = max(total, done)  # a source's count is an estimate; never show more done than in all
+            line = f"{_bar(done, total)} {done} of {total} {self.what}"
+        else:
+            line = f"{done} {self.what}"
+        print(f"\r{line}\x1b[K", end="", file=self.env.stderr, flush=True)
+        self.shown = True
+
+    def finish(self) -> None:
+        """Clear the line, so what follows on the terminal starts clean."""
+        if self.shown:
+            print("\r\x1b[K", end="", file=self.env.stderr, flush=True)
+            self.shown = False
+
+
+class JsonReporter:
+    def __init__(self, env: Environment, progress: Progress) -> None:
+        self.env = env
+        self._progress = progress
 
     def _line(self, record: Mapping[str, object]) -> None:
         print(json.dumps(record, ensure_ascii=False), file=self.env.stdout, flush=True)
@@ -178,26 +224,25 @@ class JsonReporter:
         if printed:
             self._line(printed)
 
-    def progress(self, done: int) -> None:
-        pass
+    def progress(self, done: int, total: int | None) -> None:
+        self._progress.update(done, total)
 
     def finish(self, totals: ScanTotals) -> None:
-        pass
+        self._progress.finish()
 
 
 class TableReporter:
-    """A compact table of the mails about AWS, then each case and its summary."""
+    """A compact table of the mails about AWS, then each case and its summary. Dates are Japan time, as in
+    the summaries, and the column says so."""
 
-    PROGRESS_AFTER = 200
-
-    def __init__(self, env: Environment) -> None:
+    def __init__(self, env: Environment, progress: Progress) -> None:
         self.env = env
         self.rows: list[tuple[str, ...]] = []
         self.outcomes: list[CaseOutcome] = []
-        self._progress_shown = False
+        self._progress = progress
 
     def message(self, item: ClassifiedMail, record: dict[str, object]) -> None:
-        date = item.mail.date.astimezone().strftime("%Y-%m-%d %H:%M") if item.mail.date else "-"
+        date = item.mail.date.astimezone(JST).strftime("%Y-%m-%d %H:%M") if item.mail.date else "-"
         self.rows.append((date, item.severity, item.kind, item.authenticity.verdict,
                           item.mail.sender.address or "-", item.mail.subject or "-"))
 
@@ -207,17 +252,14 @@ class TableReporter:
     def case(self, outcome: CaseOutcome) -> None:
         self.outcomes.append(outcome)
 
-    def progress(self, done: int) -> None:
-        if self.env.stderr_is_tty and done >= self.PROGRESS_AFTER and done % 50 == 0:
-            print(f"\r{_bar(done)} {done} mails read", end="", file=self.env.stderr, flush=True)
-            self._progress_shown = True
+    def progress(self, done: int, total: int | None) -> None:
+        self._progress.update(done, total)
 
     def finish(self, totals: ScanTotals) -> None:
         out = self.env.stdout
-        if self._progress_shown:
-            print(file=self.env.stderr)
+        self._progress.finish()
         if self.rows:
-            print(_table(("DATE", "SEVERITY", "KIND", "AUTH", "FROM", "SUBJECT"), self.rows), file=out)
+            print(_table(("DATE (JST)", "SEVERITY", "KIND", "AUTH", "FROM", "SUBJECT"), self.rows), file=out)
         else:
             print("No new mail about AWS.", file=out)
         quiet = [o for o in self.outcomes if o.delivery == "skipped"]
@@ -250,8 +292,8 @@ def _totals_line(t: ScanTotals) -> str:
     return ", ".join(parts)
 
 
-def _bar(done: int, width: int = 20) -> str:
-    filled = (done // 50) % (width + 1)
+def _bar(done: int, total: int, width: int = 20) -> str:
+    filled = width * done // total
     return "[" + "#" * filled + "." * (width - filled) + "]"
 
 
@@ -307,39 +349,79 @@ def _check_account(args: argparse.Namespace, config: Config, env: Environment) -
         aws = replace(aws, profile=args.profile)
     if args.regions:
         aws = replace(aws, regions=_region_codes(args.regions))
-    progress = _SweepProgress(env) if env.stderr_is_tty and not args.json else None
+    if args.case:
+        return _recheck(args, config, aws, env)
+    progress = Progress(env, "regions read")
     if args.all_accounts:
         return _check_all_accounts(aws, config, env, progress, as_json=args.json)
-    report = check_account(aws, config.billing, rules_dir=paths.rules_dir(env.environ), limits=SweepLimits(),
-                           observer=progress)
-    if progress is not None:
+    try:
+        report = check_account(aws, config.billing, rules_dir=paths.rules_dir(env.environ), limits=SweepLimits(),
+                               progress=progress.update)
+    finally:
         progress.finish()
     if args.json:
         for record in json_records(report):
             print(json.dumps(record, ensure_ascii=False), file=env.stdout)
     else:
         print(_account_text(report), file=env.stdout)
-    return int(ExitStatus.OK)
+    # A partial check is not a clean one: cron and scripts must be able to tell them apart.
+    return int(ExitStatus.OK if _checked_everything(report) else ExitStatus.PARTIAL_CHECK)
 
 
-def _check_all_accounts(aws: Any, config: Config, env: Environment, progress: _SweepProgress | None, *,
-                        as_json: bool) -> int:
+def _recheck(args: argparse.Namespace, config: Config, aws: Any, env: Environment) -> int:
+    """check-account --case: check again, compare with the case's last check, and keep this one."""
+    from triage.account import SweepLimits, check_account, json_records
+    from triage.account.remediation import load_remediation_rules
+    from triage.pipeline import remember_check
+    from triage.render import load_texts, render_progress
+    from triage.state import open_state
+
+    rules_dir = paths.rules_dir(env.environ)
+    remediation = load_remediation_rules(rules_dir)
+    texts = load_texts(paths.templates_dir(env.environ))
+    with open_state(_state_path(args, env)) as state:
+        if not state.has_case(args.case):
+            raise ConfigError(f"--case {args.case}: no such case in the state {state.where}; "
+                              f"run `triage scan` first, or give the state with --state")
+        sweep_progress = Progress(env, "regions read")
+        try:
+            report = check_account(aws, config.billing, incident_start=state.case_first_date(args.case),
+                                   rules_dir=rules_dir, limits=SweepLimits(), progress=sweep_progress.update)
+        finally:
+            sweep_progress.finish()
+        progress = remember_check(state, args.case, report, remediation)
+    assert progress is not None
+    if args.json:
+        records = json_records(report)
+        resources = [r for r in records if r["type"] == "resource"]
+        print("\n".join(json.dumps(r, ensure_ascii=False) for r in
+                        [*resources, progress.record(), *records[len(resources):]]), file=env.stdout)
+    else:
+        print(_account_text(report), file=env.stdout)
+        print(render_progress(progress, texts).rstrip(), file=env.stdout)
+    return int(ExitStatus.OK if _checked_everything(report) else ExitStatus.PARTIAL_CHECK)
+
+
+def _check_all_accounts(aws: Any, config: Config, env: Environment, progress: Progress, *, as_json: bool) -> int:
     """--all-accounts: every account of the Organization, each with its own tables (or JSON lines)."""
     from triage.account import AccountReport, check_accounts, json_records
 
-    many = check_accounts(aws, config.billing, all_accounts=True, rules_dir=paths.rules_dir(env.environ),
-                          observer=progress)
-    if progress is not None:
+    try:
+        many = check_accounts(aws, config.billing, all_accounts=True, rules_dir=paths.rules_dir(env.environ),
+                              progress=progress.update)
+    finally:
         progress.finish()
     if as_json:
         for record in json_records(many):
             print(json.dumps(record, ensure_ascii=False), file=env.stdout)
-        return int(ExitStatus.OK)
-    parts = [f"Organization of management account {many.management_account}: {len(many.reports)} accounts"]
-    parts += [_account_text(r) if isinstance(r, AccountReport)
-              else f"AWS account {r.account_id}: NOT CHECKED: {r.reason}" for r in many.reports]
-    print("\n\n".join(parts), file=env.stdout)
-    return int(ExitStatus.OK)
+    else:
+        parts = [f"Organization of management account {many.management_account}: {len(many.reports)} accounts"]
+        parts += [_account_text(r) if isinstance(r, AccountReport)
+                  else f"AWS account {r.account_id}: NOT CHECKED: {r.reason}" for r in many.reports]
+        print("\n\n".join(parts), file=env.stdout)
+    # An account that could not be checked, or a gap in one that was, is a partial check.
+    complete = all(isinstance(r, AccountReport) and _checked_everything(r) for r in many.reports)
+    return int(ExitStatus.OK if complete and not many.organization_gap else ExitStatus.PARTIAL_CHECK)
 
 
 def _region_codes(text: str) -> tuple[str, ...]:
@@ -354,21 +436,9 @@ def _region_codes(text: str) -> tuple[str, ...]:
     return codes
 
 
-class _SweepProgress:
-    """A one-line counter on stderr while the account is read."""
-
-    def __init__(self, env: Environment) -> None:
-        self.env = env
-        self.done = 0
-
-    def __call__(self, task: Task, begin: float, end: float) -> None:
-        self.done += 1
-        if self.done % 10 == 0:
-            print(f"\r{_bar(self.done * 5)} {self.done} listings read", end="", file=self.env.stderr, flush=True)
-
-    def finish(self) -> None:
-        if self.done >= 10:
-            print(file=self.env.stderr)
+def _checked_everything(report: AccountReport) -> bool:
+    """Every region swept whole, and IAM and cost too: no gap of any kind."""
+    return report.every_region_checked and not report.gaps
 
 
 def _account_text(report: AccountReport) -> str:
@@ -469,7 +539,7 @@ def _cost_line(report: AccountReport) -> str:
 
 def _closing_line(report: AccountReport) -> str:
     swept = len(report.regions_swept)
-    if report.every_region_checked and not report.global_gaps:
+    if _checked_everything(report):
         return f"Every region was checked ({swept} regions), and IAM and cost too: nothing was left out."
     if report.every_region_checked:
         return (f"Every region was checked ({swept} regions); {len(report.global_gaps)} account-wide part(s) "
@@ -488,10 +558,26 @@ def _closing_line(report: AccountReport) -> str:
 
 def _explain(args: argparse.Namespace, config: Config, env: Environment) -> int:
     from triage.explain import explain_file
+    from triage.state import read_known_accounts
 
-    explanation = explain_file(args.file, config, rules_dir=paths.rules_dir(env.environ), offline=args.offline)
-    print(_explanation_text(explanation), file=env.stdout)
+    known = tuple(read_known_accounts(_state_path(args, env)))
+    explanations = explain_file(args.file, config, rules_dir=paths.rules_dir(env.environ), offline=args.offline,
+                                known=known)
+    print("\n\n".join(_explanation_text(e) for e in explanations), file=env.stdout)
     return int(ExitStatus.OK)
+
+
+def _forward_lines(e: Any) -> list[str]:
+    """A forward: unwrapped by whom and how (the lines below are then the original's), or why not."""
+    if e.refused:
+        return [f"forward:       not unwrapped: {e.refused}"]
+    f = e.forward
+    if f is None:
+        return []
+    how = f"attached ({f.client})" if f.how == "attachment" else f"inline ({f.client} block)"
+    note = "" if f.verifiable else "; the original cannot be verified"
+    return [f"forwarded by:  {f.forwarder} (authenticated), unwrapped: {how}{note}",
+            "original:      (everything below is about the forwarded original)"]
 
 
 def _explanation_text(e: Any) -> str:
@@ -499,6 +585,7 @@ def _explanation_text(e: Any) -> str:
     c = e.classification
     lines = [
         f"file:          {e.path}",
+        *_forward_lines(e),
         f"from:          {e.mail.sender}",
         f"subject:       {e.mail.subject}",
         f"date:          {e.mail.date.isoformat() if e.mail.date else '-'}",
@@ -521,6 +608,8 @@ def _explanation_text(e: Any) -> str:
     if c.evidence:
         lines.append("signals:")
         lines += [f"  - {s}" for s in c.evidence]
+    lines.append("owner's accounts:" + ("" if e.owner_accounts else " none known yet"))
+    lines += [f"  - {account}: {where}" for account, where in e.owner_accounts]
     found = [(name, values) for name, values in e.entities.items() if values]
     if found:
         lines.append("entities:")

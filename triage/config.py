@@ -2,7 +2,7 @@
 
 Unknown sections and keys are errors (a typo must not silently fall back to a default). Secrets are never
 read from the file: only the *names* of environment variables or a command that prints a token. A config
-file that others can read is refused if anything in it looks like a secret anyway.
+file that others can read is refused if anything in it looks like a secret anyway, comments included.
 """
 
 from __future__ import annotations
@@ -60,6 +60,7 @@ class SmtpSettings:
     user: str | None = None
     password_env: str | None = None
     tls: str = "ssl"
+    oauth2_token_command: str | None = None
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,12 @@ class NotifySettings:
     to: tuple[str, ...] = ()
     min_severity: str = "medium"
     remind_every_hours: float = 12.0
+    forwarders: tuple[str, ...] | None = None  # addresses or "@domain"; None: the `to` addresses
+
+    @property
+    def allowed_forwarders(self) -> tuple[str, ...]:
+        """Who may forward mail to triage and get the answer back."""
+        return self.to if self.forwarders is None else self.forwarders
 
 
 @dataclass(frozen=True)
@@ -141,18 +148,25 @@ def load_config(path: Path | None, *, explicit: bool) -> Config:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read config file {path}: {_reason(exc)}") from None
+    readable = _readable_by_others(path)
+    # The text first: a key pasted into a comment, or into a file that is not even valid TOML, is as exposed.
+    secret = _secret_line(text) if readable else None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
-    if _readable_by_others(path):
-        secret = _find_secret(data)
         if secret:
-            raise ConfigError(
-                f"config file {path} is readable by other users and {secret} looks like a secret; "
-                f"move the secret to an environment variable and run: chmod 600 {path}"
-            )
+            raise _exposed(path, secret) from None
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+    if readable:
+        secret = secret or _find_secret(data)
+        if secret:
+            raise _exposed(path, secret)
     return parse_config(data, path=path)
+
+
+def _exposed(path: Path, secret: str) -> ConfigError:
+    return ConfigError(f"config file {path} is readable by other users and {secret} looks like a secret; "
+                       f"move the secret to an environment variable and run: chmod 600 {path}")
 
 
 def parse_config(data: Mapping[str, Any], *, path: Path | None = None) -> Config:
@@ -183,6 +197,7 @@ def _imap(s: _Section) -> ImapSettings:
     if "password_env" not in s.data and "oauth2_token_command" not in s.data:
         raise ConfigError(f"[imap] needs password_env (the name of a variable holding the password) "
                           f"or oauth2_token_command in {s.where}")
+    _one_way_to_log_in(s)
     return ImapSettings(
         host=host,
         port=s.integer("port", 993 if tls == "ssl" else 143),
@@ -195,10 +210,14 @@ def _imap(s: _Section) -> ImapSettings:
 
 
 def _smtp(s: _Section) -> SmtpSettings:
-    s.known("host", "port", "user", "password_env", "tls", "from")
+    s.known("host", "port", "user", "password_env", "tls", "from", "oauth2_token_command")
     host = s.string("host", required=True)
     tls = s.choice("tls", TLS_MODES, "ssl")
     _check_plain_tls(tls, host, "smtp", s.where)
+    _one_way_to_log_in(s)
+    if s.optional_string("oauth2_token_command") and not s.optional_string("user"):
+        raise ConfigError(f"[smtp] oauth2_token_command needs [smtp] user (the account the token is for) "
+                          f"in {s.where}")
     return SmtpSettings(
         host=host,
         sender=s.string("from", required=True),
@@ -206,7 +225,14 @@ def _smtp(s: _Section) -> SmtpSettings:
         user=s.optional_string("user"),
         password_env=s.optional_string("password_env"),
         tls=tls,
+        oauth2_token_command=s.optional_string("oauth2_token_command"),
     )
+
+
+def _one_way_to_log_in(s: _Section) -> None:
+    if s.optional_string("password_env") and s.optional_string("oauth2_token_command"):
+        raise ConfigError(f"[{s.name}] has both password_env and oauth2_token_command in {s.where}; "
+                          f"keep the one the server accepts")
 
 
 def _mail(s: _Section) -> MailSettings:
@@ -220,11 +246,17 @@ def _mail(s: _Section) -> MailSettings:
 
 
 def _notify(s: _Section) -> NotifySettings:
-    s.known("to", "min_severity", "remind_every_hours")
+    s.known("to", "min_severity", "remind_every_hours", "forwarders")
+    forwarders = tuple(f.strip().lower() for f in s.strings("forwarders"))
+    for f in forwarders:
+        if not re.fullmatch(r"[^@\s]*@[^@\s]+\.[^@\s]+", f):
+            raise ConfigError(f'[notify] forwarders: {f!r} must be an address ("me@example.jp") or a domain '
+                              f'written with its @ ("@family.example.jp") in {s.where}')
     return NotifySettings(
         to=s.strings("to"),
         min_severity=s.choice("min_severity", SEVERITIES, "medium"),
         remind_every_hours=s.number("remind_every_hours", 12.0, minimum=0.0),
+        forwarders=forwarders if "forwarders" in s.data else None,
     )
 
 
@@ -410,11 +442,25 @@ def _readable_by_others(path: Path) -> bool:
 
 _SECRET_PATTERNS = (
     re.compile(r"\b(AKIA|ASIA)[A-Z0-9]{16}\b"),  # AWS access key id
-    re.compile(r"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+=]{40}(?![A-Za-z0-9/+=])"),  # AWS secret access key
+    # AWS secret access key: 40 characters of base64 with lower case, upper case and a digit among them
+    re.compile(r"(?<![A-Za-z0-9/+=])(?=[A-Za-z0-9/+=]*[a-z])(?=[A-Za-z0-9/+=]*[A-Z])(?=[A-Za-z0-9/+=]*[0-9])"
+               r"[A-Za-z0-9/+=]{40}(?![A-Za-z0-9/+=])"),
     re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(:fx)?\b"),  # DeepL key
     re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----"),
 )
 _SECRET_KEY_NAMES = re.compile(r"(password|passwd|secret|token|auth_key|api_key)$", re.I)
+# `password = hunter2` or `IMAP_PASSWORD=hunter2` written anywhere, a comment too. Not a secret:
+# `password_env = …` (it names a variable) and a placeholder value (`...`, `<…>`, `$VAR`).
+_SECRET_ASSIGNMENT = re.compile(r"(?<![A-Za-z0-9])(password|passwd|secret|token|auth_key|api_key)[\"']?\s*=\s*"
+                                r"[\"']?(?![.<${*])[^\s\"']{4,}", re.I)
+
+
+def _secret_line(text: str) -> str | None:
+    """`line N` of the first line of the raw text that looks like it holds a secret, or None."""
+    for number, line in enumerate(text.splitlines(), start=1):
+        if _SECRET_ASSIGNMENT.search(line) or any(p.search(line) for p in _SECRET_PATTERNS):
+            return f"line {number}"
+    return None
 
 
 def _find_secret(data: Any, where: str = "") -> str | None:

@@ -4,7 +4,10 @@ One pass = one scan (the same pipeline as `triage scan`) followed by due reminde
 daemon waits on IDLE in INBOX, and polls anyway every few minutes: IDLE watches one folder only (AWS's
 fraud notices often land in Junk), and some providers drop or silently break IDLE. A dead connection
 (an empty IDLE answer long before the timeout, a BYE, an OSError) is dropped and made again with
-exponential backoff. Login and configuration errors end the daemon: retrying cannot fix them.
+exponential backoff. Login and configuration errors end the daemon: retrying cannot fix them. The one
+exception is OAuth2: every login runs the token command for a fresh token (tokens live about an hour), and
+a refused token or a failed command is tried again with backoff, since the tool behind the command may
+need a moment to refresh; only OAUTH2_REFUSALS in a row end the daemon.
 
 The state stays open (and locked) for the daemon's whole life, so a `triage scan` on the same state
 waits its turn instead of racing it.
@@ -27,7 +30,7 @@ from imapclient.exceptions import IMAPClientError
 from triage import paths
 from triage.cases import ClassifiedMail
 from triage.config import Config
-from triage.errors import ConfigError, ExitStatus, ImapLoginError, NotifyError, SourceError
+from triage.errors import ConfigError, ExitStatus, ImapLoginError, NotifyError, SourceError, TokenCommandError
 from triage.kinds import Kinds
 from triage.pipeline import CaseOutcome, Context, ScanOptions, load_context, scan
 from triage.relevance import load_narrowing
@@ -38,6 +41,7 @@ from triage.state import SentSummary, State, open_state
 log = logging.getLogger(__name__)
 
 REMIND_FOR_DAYS = 7  # reminders stop a week after the newest mail of a case
+OAUTH2_REFUSALS = 3  # OAuth2 logins refused (or token commands failed) in a row before the daemon gives up
 
 
 @dataclass(frozen=True)
@@ -77,7 +81,7 @@ class LogReporter:
     def case(self, outcome: CaseOutcome) -> None:
         log.info("case %s: %s, summary %s", outcome.case.case_id, outcome.case.kind, outcome.delivery)
 
-    def progress(self, done: int) -> None:
+    def progress(self, done: int, total: int | None) -> None:
         pass
 
 
@@ -90,7 +94,8 @@ def run_daemon(config: Config, options: ScanOptions, state_path: str, env: Mappi
     if config.smtp is None or not config.notify.to:
         raise ConfigError("the daemon needs [smtp] and [notify] to: it has no one to tell")
     rules_dir = paths.rules_dir(env)
-    source = ImapSource(config.imap, narrowing=load_narrowing(rules_dir), max_bytes=config.mail.max_bytes, env=env)
+    narrowing = load_narrowing(rules_dir, config.notify.allowed_forwarders)
+    source = ImapSource(config.imap, narrowing=narrowing, max_bytes=config.mail.max_bytes, env=env)
     with open_state(state_path) as state:
 
         def context() -> Context:
@@ -109,23 +114,34 @@ class Daemon:
         self.context, self.source, self.state, self.stop, self.timing = context, source, state, stop, timing
         self.backoff = Backoff(timing.backoff_first, timing.backoff_max)
         self.watcher: IMAPClient | None = None
+        self.refusals = 0
 
     def run(self) -> None:
         log.info("daemon started for %s", self.source.mailbox_name("INBOX"))
         while not self.stop.is_set():
             try:
                 self.one_pass()
+                self.refusals = 0
                 self.wait_for_mail()
                 self.backoff.reset()
-            except (ImapLoginError, ConfigError):
+            except (ImapLoginError, TokenCommandError) as exc:
+                self.refusals += 1
+                oauth = isinstance(exc, TokenCommandError) or bool(self.source.settings.oauth2_token_command)
+                if not oauth or self.refusals >= OAUTH2_REFUSALS:
+                    raise
+                self._try_again(exc)
+            except ConfigError:
                 raise
             except (SourceError, IMAPClientError, OSError) as exc:
-                self._drop_watcher()
-                delay = self.backoff.delay()
-                log.warning("%s; trying again in %.0f s", exc, delay)
-                self.stop.wait(delay)
+                self._try_again(exc)
         self._drop_watcher()
         log.info("daemon stopped")
+
+    def _try_again(self, exc: Exception) -> None:
+        self._drop_watcher()
+        delay = self.backoff.delay()
+        log.warning("%s; trying again in %.0f s", exc, delay)
+        self.stop.wait(delay)
 
     def one_pass(self) -> None:
         ctx = self.context()
@@ -158,7 +174,11 @@ class Daemon:
     def wait_for_mail(self) -> None:
         """Return when INBOX reports new mail, the poll interval is over, or the daemon is stopped."""
         deadline = time.monotonic() + self.timing.poll_seconds
-        watcher = self._watcher()
+        if self.watcher is None and self._open_watcher():
+            log.debug("INBOX got mail after the pass read it: another pass now")
+            return
+        watcher = self.watcher
+        assert watcher is not None
         watcher.idle()
         idle_until = time.monotonic() + self.timing.idle_seconds
         try:
@@ -181,11 +201,17 @@ class Daemon:
             if self.watcher is not None:
                 self._end_idle(watcher)
 
-    def _watcher(self) -> IMAPClient:
-        if self.watcher is None:
-            self.watcher = self.source.connect()
-            self.watcher.select_folder("INBOX", readonly=True)
-        return self.watcher
+    def _open_watcher(self) -> bool:
+        """Connect and select INBOX. True when INBOX already holds mail the last pass did not read: IDLE
+        reports only what arrives after SELECT, so mail that came in between would wait for the next poll."""
+        self.watcher = self.source.connect()
+        info = self.watcher.select_folder("INBOX", readonly=True)
+        stored = self.state.mailbox(self.source.mailbox_name("INBOX"))
+        if stored is None:  # the pass kept no checkpoint (a delivery failed): the poll retries, no hurry
+            return False
+        if stored.uidvalidity != int(info[b"UIDVALIDITY"]):
+            return True
+        return int(info.get(b"UIDNEXT", 0)) - 1 > stored.last_uid
 
     def _end_idle(self, watcher: IMAPClient) -> None:
         try:

@@ -10,9 +10,14 @@ from enum import IntEnum
 
 
 class ExitStatus(IntEnum):
-    OK = 0
+    """Every exit status of `triage`; README.md's table lists the same."""
+
+    OK = 0  # finished; for check-account: every region and every account-wide part was seen
     FAILURE = 1  # a bug or a refused AWS call: the run cannot be trusted
-    BAD_INPUT = 2  # bad config, bad source, unreachable server: the user can fix it
+    BAD_INPUT = 2  # bad config, missing data, bad source, refused login, undelivered summary: the user can fix it
+    PARTIAL_CHECK = 3  # check-account finished, but part of the account could not be checked (a gap)
+    INTERRUPTED = 130  # Ctrl-C (128 + SIGINT, as shells count it)
+    BROKEN_PIPE = 141  # the reader of stdout went away (128 + SIGPIPE)
 
 
 class TriageError(Exception):
@@ -37,12 +42,20 @@ class ImapConnectError(SourceError):
     """The IMAP server could not be reached, or TLS failed."""
 
 
+class TokenCommandError(TriageError):
+    """An OAuth2 token command failed, timed out or printed no token."""
+
+
 class StateError(TriageError):
     """The SQLite state file cannot be opened or is from an unknown version."""
 
 
 class RulesError(TriageError):
     """A rules file is malformed."""
+
+
+class DataError(TriageError):
+    """triage's own data (rules/, templates/) is missing or incomplete: an install or TRIAGE_DATA_DIR fault."""
 
 
 class NotifyError(TriageError):

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from email.message import EmailMessage
 from email.utils import formatdate
 
+from triage import oauth2
 from triage.config import SmtpSettings
 from triage.errors import ConfigError, NotifyError
 from triage.render import Summary
@@ -22,10 +23,13 @@ TIMEOUT = 30.0
 def build_message(summary: Summary, *, sender: str, to: tuple[str, ...]) -> EmailMessage:
     message = EmailMessage()
     message["From"] = sender
-    message["To"] = ", ".join(to)
+    message["To"] = ", ".join(summary.recipients or to)
     message["Subject"] = summary.subject
     message["Date"] = formatdate(localtime=False, usegmt=True)
     message["Message-ID"] = summary.message_id
+    if summary.in_reply_to:  # a reply to a forward: its Message-ID, validated in triage.forward
+        message["In-Reply-To"] = summary.in_reply_to
+        message["References"] = summary.in_reply_to
     message["X-Triage-Case"] = summary.case_id
     message["X-Triage-Severity"] = summary.severity
     message["Auto-Submitted"] = "auto-generated"
@@ -39,7 +43,9 @@ def smtp_sender(settings: SmtpSettings, to: tuple[str, ...], env: Mapping[str, s
     if not to:
         raise ConfigError("[smtp] is configured but [notify] to is empty; add the owner's address")
     password = None
-    if settings.user:
+    if settings.oauth2_token_command:
+        _token_command(settings).check()
+    elif settings.user:
         name = settings.password_env or ""
         password = env.get(name)
         if not password:
@@ -50,10 +56,16 @@ def smtp_sender(settings: SmtpSettings, to: tuple[str, ...], env: Mapping[str, s
         where = f"{settings.host}:{settings.port}"
         try:
             with _connect(settings) as smtp:
-                if settings.user and password:
+                if settings.oauth2_token_command:
+                    _oauth2_login(smtp, settings)
+                elif settings.user and password:
                     smtp.login(settings.user, password)
                 smtp.send_message(message)
         except smtplib.SMTPAuthenticationError:
+            if settings.oauth2_token_command:
+                raise NotifyError(f"the SMTP server {where} refused the OAuth2 token for {settings.user} "
+                                  f"({oauth2.LOGIN_ATTEMPTS} fresh tokens from [smtp] oauth2_token_command); "
+                                  f"check [smtp] user and that the token allows sending mail") from None
             raise NotifyError(f"the SMTP server {where} refused the login for {settings.user}; "
                               f"check [smtp] user and ${settings.password_env}") from None
         except smtplib.SMTPRecipientsRefused as exc:
@@ -67,6 +79,26 @@ def smtp_sender(settings: SmtpSettings, to: tuple[str, ...], env: Mapping[str, s
                               f"on the next scan") from None
 
     return send
+
+
+def _token_command(settings: SmtpSettings) -> oauth2.TokenCommand:
+    return oauth2.TokenCommand(settings.oauth2_token_command or "", "smtp")
+
+
+def _oauth2_login(smtp: smtplib.SMTP, settings: SmtpSettings) -> None:
+    smtp.ehlo_or_helo_if_needed()
+    offered = smtp.esmtp_features.get("auth", "").split()
+    mechanism = oauth2.choose_mechanism(offered)
+    if mechanism is None:
+        raise NotifyError(f"the SMTP server {settings.host}:{settings.port} offers no OAuth2 login (neither "
+                          f"OAUTHBEARER nor XOAUTH2; it offers {', '.join(offered) or 'no AUTH'}); "
+                          f"use [smtp] password_env instead")
+
+    def authenticate(mech: str, exchange: oauth2.SaslExchange) -> None:
+        smtp.auth(mech, exchange)
+
+    oauth2.login(authenticate, smtplib.SMTPAuthenticationError, command=_token_command(settings),
+                 mechanism=mechanism, user=settings.user or "", host=settings.host, port=settings.port)
 
 
 def _connect(settings: SmtpSettings) -> smtplib.SMTP:

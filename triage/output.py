@@ -30,6 +30,9 @@ def message_record(item: ClassifiedMail) -> dict[str, object]:
         "rule": cls.rule,
         "case_id": item.case_id,
         "account_ids": list(cls.entities.account_ids),
+        # A forwarded mail: the lines above are the original's; who forwarded it, and how it was carried.
+        **({"forwarded_by": item.forward.forwarder.address, "forwarded_as": f"{item.forward.how}/{item.forward.client}"}
+           if item.forward else {}),
     }
 
 

@@ -17,13 +17,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from triage.authenticate import authenticate
+from triage.account.recheck import Progress, compare, snapshot
+from triage.account.remediation import RemediationRules, load_remediation_rules
+from triage.answer import REPLY_CHANNEL, deliveries, pending_replies
+from triage.authenticate import Authenticity, authenticate
 from triage.cases import Case, ClassifiedMail, EarlierMail, group_cases
 from triage.classify import RuleSet, classify, load_rules
 from triage.config import Config
 from triage.errors import NotifyError, SourceError, TriageError
+from triage.forward import Forward, ForwardFormats, load_formats, unwrap
+from triage.known_accounts import MAIL, STS, accounts_taught, owner_accounts, taught_by
 from triage.mail import Mail
-from triage.output import message_record
+from triage.output import message_record, utc_z
 from triage.parse import MalformedMail, parse_mail
 from triage.render import Summary, Texts, load_texts, render_summary
 from triage.severity import at_least
@@ -80,7 +85,7 @@ class Reporter(Protocol):
     def message(self, item: ClassifiedMail, record: dict[str, object]) -> None: ...
     def skipped(self, where: str, reason: str) -> None: ...
     def case(self, outcome: CaseOutcome) -> None: ...
-    def progress(self, done: int) -> None: ...
+    def progress(self, done: int, total: int | None) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -92,11 +97,14 @@ class Context:
     texts: Texts
     options: ScanOptions
     services: Services
+    remediation: RemediationRules
+    forwards: ForwardFormats = field(default_factory=ForwardFormats)
 
 
 def load_context(config: Config, rules_dir: Path, templates_dir: Path, options: ScanOptions,
                  services: Services) -> Context:
-    return Context(config, load_rules(rules_dir, config.rules.extra), load_texts(templates_dir), options, services)
+    return Context(config, load_rules(rules_dir, config.rules.extra), load_texts(templates_dir), options, services,
+                   load_remediation_rules(rules_dir), load_formats(rules_dir))
 
 
 def scan(ctx: Context, source: Source, state: State, reporter: Reporter) -> ScanTotals:
@@ -105,14 +113,22 @@ def scan(ctx: Context, source: Source, state: State, reporter: Reporter) -> Scan
     checkpoints = []
     interrupted: SourceError | None = None
     try:
+        handed = 0
         for batch in source.batches(state, rescan=ctx.options.all_mail):
             items.extend(_read_batch(ctx, batch, state, reporter, totals))
+            handed += len(batch.mails) + len(batch.unreadable)
+            reporter.progress(handed, batch.total)
             if batch.checkpoint is not None:
                 checkpoints.append(batch.checkpoint)
     except SourceError as exc:
         if not items and not checkpoints:
             raise
         interrupted = exc  # what was read before the source failed is still handled and kept
+    items = _reconsider(ctx, state, items)
+    for item in items:
+        if item.kind != "other" or ctx.options.all_mail:
+            totals.reported += 1
+            reporter.message(item, message_record(item))
 
     delivered_all = True
     for case in group_cases(items, ctx.rules.kinds, _earlier(state, items)):
@@ -133,8 +149,9 @@ def scan(ctx: Context, source: Source, state: State, reporter: Reporter) -> Scan
             reporter.case(outcome)
 
     if delivered_all:
-        for checkpoint in checkpoints:
-            state.set_mailbox(checkpoint.mailbox, Mailbox(checkpoint.uidvalidity, checkpoint.last_uid))
+        with state.transaction():
+            for checkpoint in checkpoints:
+                state.set_mailbox(checkpoint.mailbox, Mailbox(checkpoint.uidvalidity, checkpoint.last_uid))
     if interrupted is not None:
         totals.interrupted = str(interrupted)
     return totals
@@ -156,7 +173,6 @@ def _read_batch(ctx: Context, batch: Batch, state: State, reporter: Reporter,
             reporter.skipped(str(raw.origin), str(exc))
             continue
         totals.read += 1
-        reporter.progress(totals.read)
         if mail.defects:
             totals.defective += 1
             log.warning("mail %s (%s) has defects, read as well as possible: %s",
@@ -165,7 +181,7 @@ def _read_batch(ctx: Context, batch: Batch, state: State, reporter: Reporter,
             totals.already_seen += 1
             continue
         try:
-            item = _classify(ctx, mail)
+            items = _classify(ctx, mail, state)
         except TriageError:
             raise
         except Exception:  # a bug in one mail's handling must not end the scan for the others
@@ -173,20 +189,50 @@ def _read_batch(ctx: Context, batch: Batch, state: State, reporter: Reporter,
             log.exception("skipped %s (%s): could not classify it", raw.origin, mail.message_id or "no Message-ID")
             reporter.skipped(str(raw.origin), "internal error while classifying; see the log")
             continue
-        out.append(item)
-        if item.kind != "other" or ctx.options.all_mail:
-            totals.reported += 1
-            reporter.message(item, message_record(item))
+        for item in items:
+            out.append(item)
+            _learn_accounts(ctx, state, item)
     return out
 
 
-def _classify(ctx: Context, mail: Mail) -> ClassifiedMail:
-    auth = authenticate(mail, trusted_authserv_ids=ctx.config.mail.trusted_authserv_ids, offline=ctx.options.offline,
-                        aws_domains=ctx.rules.aws_domains)
+def _classify(ctx: Context, mail: Mail, state: State) -> list[ClassifiedMail]:
+    """The mail, or the originals it forwards (from an allowed forwarder), each authenticated and classified."""
+    unwrapped = unwrap(mail, ctx.forwards, ctx.config.notify.allowed_forwarders, lambda m: _authenticate(ctx, m),
+                       trusted=ctx.config.mail.trusted_authserv_ids, max_bytes=ctx.config.mail.max_bytes)
+    return [_judged(ctx, original, unwrapped.authenticity(original, forward, lambda m: _authenticate(ctx, m)),
+                    forward, state) for original, forward in unwrapped.mails]
+
+
+def _judged(ctx: Context, mail: Mail, auth: Authenticity, forward: Forward | None, state: State) -> ClassifiedMail:
+    owners, sources = owner_accounts(ctx.config.aws.account_ids, state.known_accounts())
     return ClassifiedMail(mail, auth, classify(
-        mail, auth, ctx.rules, owner_account_ids=ctx.config.aws.account_ids,
+        mail, auth, ctx.rules, owner_account_ids=owners, known_accounts=sources,
         statement_alert_usd=ctx.config.billing.statement_alert_usd, jpy_per_usd=ctx.config.billing.jpy_per_usd,
-    ))
+    ), forward)
+
+
+def _authenticate(ctx: Context, mail: Mail) -> Authenticity:
+    return authenticate(mail, trusted_authserv_ids=ctx.config.mail.trusted_authserv_ids, offline=ctx.options.offline,
+                        aws_domains=ctx.rules.aws_domains)
+
+
+def _learn_accounts(ctx: Context, state: State, item: ClassifiedMail) -> None:
+    for account in accounts_taught(item, ctx.rules.lexicon.account_teaching_kinds):
+        state.remember_account(account, MAIL, taught_by(item))
+
+
+def _reconsider(ctx: Context, state: State, items: list[ClassifiedMail]) -> list[ClassifiedMail]:
+    """Mail from an SNS topic of an account learned later in the same scan (the statement came after the
+    alert) is classified again, so the order of the mailbox does not decide whose topic it is."""
+    if ctx.config.aws.account_ids:
+        return items
+    known = {k.account_id for k in state.known_accounts()}
+    return [_judged(ctx, i.mail, i.authenticity, i.forward, state) if _foreign_topic_now_known(i, known) else i
+            for i in items]
+
+
+def _foreign_topic_now_known(item: ClassifiedMail, known: set[str]) -> bool:
+    return "sns-foreign-topic" in item.classification.signals and item.classification.topic_account in known
 
 
 def _earlier(state: State, items: list[ClassifiedMail]) -> dict[str, tuple[EarlierMail, ...]]:
@@ -204,28 +250,56 @@ def needs_summary(case: Case, min_severity: str) -> bool:
 
 def _handle_case(ctx: Context, case: Case, state: State) -> CaseOutcome:
     opts = ctx.options
-    if not needs_summary(case, ctx.config.notify.min_severity):
-        return CaseOutcome(case, "skipped", reason=f"below notify.min_severity ({ctx.config.notify.min_severity})")
     sending = not (opts.no_send or opts.offline) and ctx.services.send is not None
-    if sending and state.summary_sent(case.case_id, case.digest):
-        return CaseOutcome(case, "skipped", reason="this summary was sent before")
+    owner_due = needs_summary(case, ctx.config.notify.min_severity)
+    reason = f"below notify.min_severity ({ctx.config.notify.min_severity})"
+    if owner_due and sending and state.summary_sent(case.case_id, case.digest):
+        owner_due, reason = False, "this summary was sent before"
+    # Whoever forwarded a mail of the case asked about it: answered once each, whatever the severity.
+    replies = pending_replies(case, lambda digest: sending and state.summary_sent(case.case_id, digest,
+                                                                                  REPLY_CHANNEL))
+    if not owner_due and not replies:
+        return CaseOutcome(case, "skipped", reason=reason)
 
     account = None
     if case.meaning.check_account and not (opts.no_aws or opts.offline) and ctx.services.check_account:
         account = ctx.services.check_account(case)
+        from triage.account.report import AccountReport  # the check ran: the AWS libraries are loaded
+
+        if isinstance(account, AccountReport):  # the check's credentials are the owner's account
+            state.remember_account(account.account_id, STS, account.caller_arn)
+    progress = remember_check(state, case.case_id, account, ctx.remediation)
     translation = None
     if not (opts.no_translate or opts.offline) and ctx.services.translate:
         translation = ctx.services.translate(case)
 
     summary = render_summary(
-        case, ctx.texts, account=account, translation=translation, options=_stage_notes(ctx), config=ctx.config
+        case, ctx.texts, account=account, translation=translation, options=_stage_notes(ctx), config=ctx.config,
+        remediation=ctx.remediation, progress=progress,
     )
+    out = deliveries(summary, replies, owner=ctx.config.notify.to, owner_due=owner_due, texts=ctx.texts)
     if not sending:
-        return CaseOutcome(case, "printed", summary)
+        return CaseOutcome(case, "printed", out[0].summary)
     assert ctx.services.send is not None
-    ctx.services.send(summary)
-    state.record_summary(case.case_id, case.digest, subject=summary.subject, text=summary.text)
-    return CaseOutcome(case, "sent", summary)
+    for delivery in out:
+        ctx.services.send(delivery.summary)
+        for channel, digest in delivery.records:
+            state.record_summary(case.case_id, digest, channel, subject=delivery.summary.subject,
+                                 text=delivery.summary.text)
+    return CaseOutcome(case, "sent", out[0].summary)
+
+
+def remember_check(state: State, case_id: str, account: object | None, rules: RemediationRules) -> Progress | None:
+    """Compare a completed check with the case's last one, and keep it for the next. None without a check."""
+    if account is None:
+        return None
+    from triage.account.report import AccountReport  # only once a check ran: it comes with the AWS libraries
+
+    if not isinstance(account, AccountReport):
+        return None
+    progress = compare(case_id, state.last_check(case_id), account, rules)
+    state.record_check(case_id, utc_z(account.checked_at) or "", account.account_id, snapshot(account, rules))
+    return progress
 
 
 def _stage_notes(ctx: Context) -> dict[str, bool]:
@@ -238,6 +312,11 @@ def _stage_notes(ctx: Context) -> dict[str, bool]:
 
 
 def _record(state: State, case: Case) -> None:
+    with state.transaction():  # one commit for the case, not two a mail
+        _record_case(state, case)
+
+
+def _record_case(state: State, case: Case) -> None:
     for item in case.mails:
         record = message_record(item)
         state.record_message(SeenMessage(
@@ -249,4 +328,11 @@ def _record(state: State, case: Case) -> None:
             severity=item.severity,
             record=record,
         ))
+    for item in case.forwarded:
+        # The forward itself is seen too, under a case of its own name, so that it never changes the
+        # digest of the case it forwarded (which would send the summary again).
+        assert item.forward is not None
+        state.record_message(SeenMessage(key=item.forward.key, content_hash=item.forward.content_hash,
+                                         case_id=f"forward:{case.case_id}", date=None, kind=item.kind,
+                                         severity=item.severity, record=message_record(item)))
     state.record_case(case.case_id, case.kind, case.severity)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 import urllib.parse
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -33,8 +34,10 @@ SIGNALS: dict[str, str] = {
     "freemail-reply-to": "replies go to a free-mail address, not to the sender's domain",
     "freemail-sender": "the From address is at a free-mail provider",
     "sns": "relayed by Amazon SNS: the words are the topic owner's, not AWS's",
-    "sns-owned-topic": "relayed by an SNS topic in one of the owner's accounts ([aws] account_ids)",
+    "sns-owned-topic": "relayed by an SNS topic in one of the owner's accounts ([aws] account_ids, or known)",
     "sns-foreign-topic": "relayed by an SNS topic in an account that is not the owner's",
+    "sns-callback-scam": "an SNS topic or display name that is a callback scam (phone number, amount, refund/cancel)",
+    "device-code-request": "asks to enter a code on AWS's device authorization page (device-code phishing)",
     "amount-over-alert": "an amount above [billing] statement_alert_usd",
     "newsletter": "carries mailing-list headers (List-Unsubscribe, List-Id)",
     "forwarded": "forwards another mail (Fwd: subject, forwarded-message marker)",
@@ -59,13 +62,19 @@ class Lexicon:
     sns_footer: tuple[re.Pattern[str], ...] = ()
     newsletter_headers: tuple[str, ...] = ()
     forward_markers: tuple[re.Pattern[str], ...] = ()
+    callback_phone: tuple[re.Pattern[str], ...] = ()
+    callback_amount: tuple[re.Pattern[str], ...] = ()
+    callback_words: tuple[re.Pattern[str], ...] = ()
+    device_auth_pages: tuple[re.Pattern[str], ...] = ()
+    device_codes: tuple[re.Pattern[str], ...] = ()
+    account_teaching_kinds: tuple[str, ...] = ()  # kinds whose authenticated AWS mail teaches the owner's accounts
 
 
 @dataclass(frozen=True)
 class Signals:
     names: frozenset[str] = frozenset()
     evidence: tuple[str, ...] = ()  # one line per signal: why it is set
-    sns_topic: str = ""  # ARN of the delivering topic, when SNS relayed the mail
+    sns_topic: str = ""  # ARN of the delivering topic (or of the confirmed one), when SNS relayed the mail
     content: str = field(default="", repr=False)  # the words to classify (an SNS mail without its footer)
 
 
@@ -77,9 +86,13 @@ def compute_signals(
     aws_domains: tuple[str, ...],
     *,
     owner_account_ids: tuple[str, ...] = (),
+    known_accounts: Mapping[str, str] | None = None,
     statement_alert_usd: float = 100.0,
     jpy_per_usd: float = 150.0,
 ) -> Signals:
+    """`owner_account_ids`: the owner's accounts; `known_accounts`: where the learned ones among them came
+    from (account → one line), for the evidence."""
+    known_accounts = known_accounts or {}
     found: dict[str, str] = {}
 
     def within_aws(domain: str) -> bool:
@@ -99,12 +112,18 @@ def compute_signals(
         topic = delivering_topic(mail.text)
         content = _without_footer(mail.text, lexicon.sns_footer)
         found["sns"] = f"From {sender.address}" + (f", topic {topic}" if topic else ", topic unknown")
+        topic = topic or confirmed_topic(mail.text)
         owner = topic.split(":")[4] if topic.count(":") >= 5 else ""
         if owner and owner in owner_account_ids:
-            found["sns-owned-topic"] = f"topic account {owner} is in [aws] account_ids"
+            learned = known_accounts.get(owner)
+            found["sns-owned-topic"] = (f"topic account {owner} is a known account of the owner ({learned})" if learned
+                                        else f"topic account {owner} is in [aws] account_ids")
         else:
-            found["sns-foreign-topic"] = (f"topic account {owner} is not in [aws] account_ids" if owner
+            found["sns-foreign-topic"] = (f"topic account {owner} is not one of the owner's accounts" if owner
                                           else "the delivering topic is not named in the mail")
+        scam = callback_traits(topic.rpartition(":")[2], sender.name, lexicon)
+        if scam:
+            found["sns-callback-scam"] = scam
     if "aws-sender" in found and authenticity.verdict != "fail" and not is_sns:
         found["aws-genuine"] = f"From {sender.address}, authenticity {authenticity.verdict}"
 
@@ -142,6 +161,10 @@ def compute_signals(
             found["dangerous-attachment"] = why
             break
 
+    device = device_code_request(_nfkc(f"{mail.subject}\n{mail.text}"), mail.links, lexicon)
+    if device:
+        found["device-code-request"] = device
+
     usd = _largest_usd(entities, jpy_per_usd)
     if usd is not None and usd > Decimal(str(statement_alert_usd)):
         found["amount-over-alert"] = f"about {usd:,.2f} USD is above {statement_alert_usd:g} USD"
@@ -165,6 +188,41 @@ def delivering_topic(text: str) -> str:
         if len(parts) >= 6 and parts[0] == "arn" and parts[2] == "sns":
             found = ":".join(parts[:6])
     return found
+
+
+def confirmed_topic(text: str) -> str:
+    """The topic a subscription confirmation is for: from the TopicArn of SNS's confirmation link."""
+    m = re.search(r"TopicArn=(arn(?::|%3A)aws(?::|%3A)sns[^\s&>\"']+)", text)
+    if not m:
+        return ""
+    parts = urllib.parse.unquote(m.group(1)).split(":")
+    return ":".join(parts[:6]) if len(parts) >= 6 else ""
+
+
+def callback_traits(topic_name: str, display_name: str, lexicon: Lexicon) -> str:
+    """Why an SNS topic is a callback scam ("…-Renewal-399-USD-Refund-Call-1-888-…"), or "".
+
+    The topic name and the display name are the topic owner's words; either one carrying two of the three
+    traits (a phone number, an amount, refund/renewal/cancel words) is the scam's message itself."""
+    for where, name in (("topic name", topic_name), ("display name", display_name)):
+        text = _nfkc(name)
+        traits = [label for label, patterns in (("a phone number", lexicon.callback_phone),
+                                                 ("an amount", lexicon.callback_amount),
+                                                 ("refund/renewal/cancel words", lexicon.callback_words))
+                  if _any(patterns, text)]
+        if len(traits) >= 2:
+            return f"callback scam: {where} {name!r} carries {', '.join(traits)}"
+    return ""
+
+
+def device_code_request(text: str, links: tuple[str, ...], lexicon: Lexicon) -> str:
+    """Why a mail is device-code phishing (a code to enter on AWS's genuine device page), or ""."""
+    where = "\n".join((text, *links))
+    page = _first(lexicon.device_auth_pages, where)
+    code = _first(lexicon.device_codes, where)
+    if page and code:
+        return f"device-code phishing: asks to enter the code {code!r} on AWS's own page {page!r}"
+    return ""
 
 
 def dangerous(filename: str, lexicon: Lexicon) -> str:

@@ -74,6 +74,29 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE summaries ADD COLUMN subject TEXT NOT NULL DEFAULT '';
     ALTER TABLE summaries ADD COLUMN text TEXT NOT NULL DEFAULT '';
     """,
+    # 3: the owner's AWS accounts, learned (the check's credentials, authenticated AWS mail) instead of
+    # demanded in [aws] account_ids; one row per account and the way it was learned.
+    """
+    CREATE TABLE known_accounts (
+        account_id  TEXT NOT NULL,
+        source      TEXT NOT NULL,          -- sts (the check's credentials) or mail
+        detail      TEXT NOT NULL,          -- the caller ARN, or which mail taught it
+        first_seen  TEXT NOT NULL,
+        last_seen   TEXT NOT NULL,
+        PRIMARY KEY (account_id, source)
+    );
+    """,
+    # 4: each account check made for a case: what was left to remove and what could not be seen, so the
+    # next check can say what is gone and what is still there.
+    """
+    CREATE TABLE account_checks (
+        case_id     TEXT NOT NULL,
+        checked_at  TEXT NOT NULL,          -- when the check ran (UTC)
+        account_id  TEXT NOT NULL,
+        record      TEXT NOT NULL,          -- JSON: suspicious resources left, by region and type; gaps
+        PRIMARY KEY (case_id, checked_at)
+    );
+    """,
 )
 
 
@@ -106,6 +129,17 @@ class SentSummary:
     last_mail_at: datetime | None  # date of the newest mail in the case
 
 
+@dataclass(frozen=True)
+class KnownAccount:
+    """One of the owner's AWS accounts and how triage learned it."""
+
+    account_id: str
+    source: str  # "sts": the account check's credentials; "mail": authenticated AWS mail naming it
+    detail: str  # the caller ARN, or the mail that named it (kind, sender, date, subject)
+    first_seen: str
+    last_seen: str
+
+
 def now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -117,6 +151,26 @@ class State:
         self.db = db
         self._lock = lock
         self.where = where
+        self._in_transaction = False
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Group writes into one commit (all or none of them): a case's mails, or a scan's checkpoints.
+        Writes outside a transaction commit one by one."""
+        if self._in_transaction:
+            yield
+            return
+        self._in_transaction = True
+        try:
+            with self.db:
+                yield
+        finally:
+            self._in_transaction = False
+
+    @contextmanager
+    def _write(self) -> Iterator[None]:
+        with self.transaction():
+            yield
 
     # --- mailboxes ---
 
@@ -125,7 +179,7 @@ class State:
         return Mailbox(row[0], row[1]) if row else None
 
     def set_mailbox(self, name: str, box: Mailbox) -> None:
-        with self.db:
+        with self._write():
             self.db.execute(
                 "INSERT INTO mailboxes (mailbox, uidvalidity, last_uid) VALUES (?, ?, ?) "
                 "ON CONFLICT (mailbox) DO UPDATE SET uidvalidity = excluded.uidvalidity, "
@@ -139,7 +193,7 @@ class State:
         return self.db.execute("SELECT 1 FROM messages WHERE key = ?", (key,)).fetchone() is not None
 
     def record_message(self, message: SeenMessage) -> None:
-        with self.db:
+        with self._write():
             self.db.execute(
                 "INSERT OR REPLACE INTO messages (key, content_hash, case_id, date, kind, severity, record, "
                 "seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -156,7 +210,7 @@ class State:
 
     def record_case(self, case_id: str, kind: str, severity: str) -> None:
         stamp = now()
-        with self.db:
+        with self._write():
             self.db.execute(
                 "INSERT INTO cases (case_id, kind, severity, first_seen, updated) VALUES (?, ?, ?, ?, ?) "
                 "ON CONFLICT (case_id) DO UPDATE SET kind = excluded.kind, severity = excluded.severity, "
@@ -173,7 +227,7 @@ class State:
 
     def record_summary(self, case_id: str, digest: str, channel: str = "smtp", *, subject: str = "",
                        text: str = "") -> None:
-        with self.db:
+        with self._write():
             self.db.execute(
                 "INSERT OR IGNORE INTO summaries (case_id, digest, channel, sent_at, subject, text) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
@@ -196,6 +250,45 @@ class State:
         return [SentSummary(r[0], r[1], r[2], r[3], r[4], datetime.fromisoformat(r[5]), datetime.fromisoformat(r[6]),
                             datetime.fromisoformat(r[7]) if r[7] else None) for r in rows]
 
+    # --- the owner's accounts, as learned ---
+
+    def remember_account(self, account_id: str, source: str, detail: str) -> None:
+        """Record that `account_id` is the owner's; the first detail of each source is kept."""
+        stamp = now()
+        with self.db:
+            self.db.execute(
+                "INSERT INTO known_accounts (account_id, source, detail, first_seen, last_seen) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (account_id, source) DO UPDATE SET last_seen = excluded.last_seen",
+                (account_id, source, detail, stamp, stamp),
+            )
+
+    def known_accounts(self) -> list[KnownAccount]:
+        return _known_accounts(self.db)
+
+    # --- account checks made for a case ---
+
+    def record_check(self, case_id: str, checked_at: str, account_id: str, record: dict[str, Any]) -> None:
+        with self.db:
+            self.db.execute(
+                "INSERT OR REPLACE INTO account_checks (case_id, checked_at, account_id, record) VALUES (?, ?, ?, ?)",
+                (case_id, checked_at, account_id, json.dumps(record, ensure_ascii=False)),
+            )
+
+    def last_check(self, case_id: str) -> dict[str, Any] | None:
+        """The record of the case's latest account check, or None when it was never checked."""
+        row = self.db.execute(
+            "SELECT record FROM account_checks WHERE case_id = ? ORDER BY checked_at DESC LIMIT 1", (case_id,)
+        ).fetchone()
+        return dict(json.loads(row[0])) if row else None
+
+    def case_first_date(self, case_id: str) -> datetime | None:
+        """The date of the case's oldest mail, when one is known."""
+        row = self.db.execute("SELECT MIN(date) FROM messages WHERE case_id = ?", (case_id,)).fetchone()
+        return datetime.fromisoformat(row[0]) if row and row[0] else None
+
+    def has_case(self, case_id: str) -> bool:
+        return self.db.execute("SELECT 1 FROM cases WHERE case_id = ?", (case_id,)).fetchone() is not None
+
     # --- caches for later stages (translations, glossary ids) ---
 
     def cache_get(self, namespace: str, key: str) -> str | None:
@@ -203,7 +296,7 @@ class State:
         return row[0] if row else None
 
     def cache_put(self, namespace: str, key: str, value: str) -> None:
-        with self.db:
+        with self._write():
             self.db.execute(
                 "INSERT OR REPLACE INTO cache (namespace, key, value, created) VALUES (?, ?, ?, ?)",
                 (namespace, key, value, now()),
@@ -223,6 +316,31 @@ def open_state(path: str | Path) -> Iterator[State]:
         yield state
     finally:
         state.close()
+
+
+def read_known_accounts(path: str | Path) -> list[KnownAccount]:
+    """The known accounts of the state at `path`, read without taking the lock (a running daemon holds it)
+    and without creating or migrating anything: none when there is no state yet."""
+    if str(path) == MEMORY or not Path(path).is_file():
+        return []
+    try:
+        db = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True, timeout=10)
+    except sqlite3.Error as exc:
+        raise StateError(f"cannot read the state file {path}: {exc}") from None
+    try:
+        if db.execute("PRAGMA user_version").fetchone()[0] < 3:
+            return []
+        return _known_accounts(db)
+    except sqlite3.DatabaseError as exc:
+        raise StateError(f"state file {path} is not a triage database ({exc}); use another --state") from None
+    finally:
+        db.close()
+
+
+def _known_accounts(db: sqlite3.Connection) -> list[KnownAccount]:
+    rows = db.execute("SELECT account_id, source, detail, first_seen, last_seen FROM known_accounts "
+                      "ORDER BY account_id, source").fetchall()
+    return [KnownAccount(*r) for r in rows]
 
 
 def _open(path: str) -> State:
@@ -245,6 +363,9 @@ def _open(path: str) -> State:
         db = sqlite3.connect(path, isolation_level="DEFERRED", timeout=10)
         if path != MEMORY:
             db.execute("PRAGMA journal_mode = WAL")
+            # In WAL mode NORMAL loses no committed write when triage itself stops; only a power cut may
+            # take back the last commits (the mail is then read again). FULL would sync on every commit.
+            db.execute("PRAGMA synchronous = NORMAL")
             os.chmod(path, 0o600)
         db.execute("PRAGMA foreign_keys = ON")
         _migrate(db, path)

@@ -34,7 +34,7 @@ from triage.account.records import (
     Resource,
     RootUser,
 )
-from triage.account.regions import RegionNames, load_region_names
+from triage.account.region_names import RegionNames, load_region_names
 from triage.account.report import AccountNotChecked, AccountReport, AccountsReport, AnyReport
 from triage.account.suspicion import Suspicion, incident_window, judge
 from triage.account.sweep import (
@@ -44,6 +44,7 @@ from triage.account.sweep import (
     REGION_TIMEOUT,
     AccountWork,
     Observer,
+    RegionProgress,
     SweepResult,
     Task,
     sweep_accounts,
@@ -73,11 +74,12 @@ def check_account(
     now: datetime | None = None,
     limits: SweepLimits = SweepLimits(),  # a frozen record: safe as a default
     observer: Observer | None = None,
+    progress: RegionProgress | None = None,
 ) -> AccountReport:
     """Check the account the default credentials belong to. `named_ids`: instance and key ids the AWS mail
     names. No credentials, or the exposed key: `AwsCheckError`."""
     report = check_accounts(aws, billing, incident_start=incident_start, named_ids=named_ids, rules_dir=rules_dir,
-                            now=now, limits=limits, observer=observer).reports[0]
+                            now=now, limits=limits, observer=observer, progress=progress).reports[0]
     if isinstance(report, AccountNotChecked):
         raise AwsCheckError(report.reason)
     return report
@@ -96,6 +98,7 @@ def check_accounts(
     now: datetime | None = None,
     limits: SweepLimits = SweepLimits(),
     observer: Observer | None = None,
+    progress: RegionProgress | None = None,
 ) -> AccountsReport:
     """Check the accounts the mail names (`named_accounts`), every account of the Organization
     (`all_accounts`, or a notice about it / a mail naming its management account, with [aws]
@@ -116,7 +119,7 @@ def check_accounts(
         work = [AccountWork(o.identity.account_id, o.clients, tuple(tasks_of(o))) for o in opened]
         return sweep_accounts(work, max_in_flight=min(limits.total_in_flight, limits.max_in_flight * len(work)),
                               per_account=limits.max_in_flight, per_region=limits.per_region,
-                              region_timeout=limits.region_timeout, observer=observer)
+                              region_timeout=limits.region_timeout, observer=observer, progress=progress)
 
     found = run(lambda o: account_tasks(o.clients, aws.regions, now.date()))
     window = incident_window(incident_start, now)

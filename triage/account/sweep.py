@@ -28,7 +28,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from triage.account.failures import gap_for
-from triage.account.records import Fact, Gap, Resource
+from triage.account.records import GLOBAL, Fact, Gap, Resource
 from triage.account.session import Clients
 from triage.errors import RefusedAwsCall
 
@@ -89,6 +89,8 @@ class SweepResult:
 
 # Called once per finished task with its start and end (time.monotonic()); the benchmark uses it.
 Observer = Callable[[Task, float, float], None]
+# Called as regions finish: (regions with no task left, regions known so far); the CLI's progress line.
+RegionProgress = Callable[[int, int], None]
 
 
 def run_task(task: Task, scope: Scope) -> TaskResult:
@@ -116,11 +118,12 @@ def sweep(
     region_timeout: float = REGION_TIMEOUT,
     seed: int | None = None,
     observer: Observer | None = None,
+    progress: RegionProgress | None = None,
 ) -> SweepResult:
     """Run `tasks` of one account and their follow-ups; return everything found and every gap."""
     work = [AccountWork(account_id, clients, tuple(tasks))]
     return sweep_accounts(work, max_in_flight=max_in_flight, per_account=max_in_flight, per_region=per_region,
-                          region_timeout=region_timeout, seed=seed, observer=observer)[account_id]
+                          region_timeout=region_timeout, seed=seed, observer=observer, progress=progress)[account_id]
 
 
 @dataclass(frozen=True)
@@ -141,6 +144,7 @@ def sweep_accounts(
     region_timeout: float = REGION_TIMEOUT,
     seed: int | None = None,
     observer: Observer | None = None,
+    progress: RegionProgress | None = None,
 ) -> dict[str, SweepResult]:
     """Run the tasks of every account in one bounded pool: at most `max_in_flight` calls in all,
     `per_account` in one account and `per_region` in one region of one account. Results by account."""
@@ -153,6 +157,7 @@ def sweep_accounts(
     found: dict[str, _Found] = {w.account_id: _Found() for w in work}
     running: dict[Future[tuple[TaskResult, float, float]], Task] = {}
     limits = _Limits(max_in_flight, per_account, per_region, region_timeout)
+    regions = {(t.account, t.region) for t in pending if t.region != GLOBAL}  # for the progress line
     started = time.monotonic()
 
     def timed(task: Task, scope: Scope) -> tuple[TaskResult, float, float]:
@@ -177,8 +182,13 @@ def sweep_accounts(
                 found[task.account].add(result)
                 for more in result.more:
                     pending.insert(rng.randrange(len(pending) + 1), replace(more, account=task.account))
+                    if more.region != GLOBAL:
+                        regions.add((task.account, more.region))
             for task, gap in _expire(pending, running, limits):
                 found[task.account].gaps.append(gap)
+            if progress is not None:
+                busy = {(t.account, t.region) for t in (*pending, *running.values())}
+                progress(len(regions - busy), len(regions))
     except BaseException:
         pool.shutdown(wait=False, cancel_futures=True)
         raise

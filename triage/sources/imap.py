@@ -13,18 +13,19 @@ from __future__ import annotations
 
 import contextlib
 import email
+import email.utils
 import logging
-import shlex
 import ssl
-import subprocess
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError, LoginError
 from imapclient.imapclient import JUNK
 
+from triage import oauth2
 from triage.charsets import decode_header
 from triage.errors import ConfigError, ImapConnectError, ImapLoginError, SourceError
 from triage.mail import Origin, RawMail, normalize_message_id
@@ -49,6 +50,7 @@ class Headers:
     sender: str  # From, display name and address
     subject: str
     message_id: str
+    addresses: tuple[str, ...] = ()  # the bare addresses in From and Sender
 
 
 @dataclass(frozen=True)
@@ -69,11 +71,13 @@ class ImapSource:
         narrowing: Narrowing,
         max_bytes: int,
         env: Mapping[str, str],
+        since: date | None = None,
     ) -> None:
         self.settings = settings
         self.narrowing = narrowing
         self.max_bytes = max_bytes
         self.env = env
+        self.since = since  # only mail the server received from that day on (SEARCH SINCE)
 
     def mailbox_name(self, folder: str) -> str:
         s = self.settings
@@ -81,9 +85,13 @@ class ImapSource:
 
     def batches(self, state: State, *, rescan: bool) -> Iterator[Batch]:
         client = self.connect()
+        handed = 0  # mails handed over so far: the running total counts the folders read before
         try:
             for folder in self._folders(client):
-                yield from self._read_folder(client, folder, state, rescan=rescan)
+                before = handed
+                for batch in self._read_folder(client, folder, state, rescan=rescan):
+                    handed += len(batch.mails) + len(batch.unreadable)
+                    yield replace(batch, total=before + (batch.total or 0))
         except (IMAPClientError, OSError) as exc:
             raise SourceError(f"lost the IMAP connection to {self.settings.host}: {exc}; "
                               f"mail read so far is kept, run the scan again") from None
@@ -94,7 +102,7 @@ class ImapSource:
 
     def connect(self) -> IMAPClient:
         s = self.settings
-        context = ssl.create_default_context()
+        context = ssl.create_default_context() if s.tls != "none" else None  # loading the CA store takes 0.1 s
         try:
             client = IMAPClient(s.host, port=s.port, ssl=s.tls == "ssl", ssl_context=context, timeout=TIMEOUT)
             if s.tls == "starttls":
@@ -111,17 +119,24 @@ class ImapSource:
         client.normalise_times = False
         try:
             if s.oauth2_token_command:
-                client.oauth2_login(s.user, self._token())
+                self._oauth2_login(client)
             else:
                 client.login(s.user, self._password())
         except LoginError:
             _logout(client)
-            how = f"${s.password_env}" if not s.oauth2_token_command else "the OAuth2 token"
+            if s.oauth2_token_command:
+                raise ImapLoginError(
+                    f"the IMAP server {s.host} refused the OAuth2 token for {s.user} ({oauth2.LOGIN_ATTEMPTS} "
+                    f"fresh tokens from [imap] oauth2_token_command); check [imap] user and that the token "
+                    f"is for this account with IMAP access") from None
             raise ImapLoginError(f"the IMAP server {s.host} refused the login for {s.user}; "
-                                 f"check [imap] user and {how}") from None
+                                 f"check [imap] user and ${s.password_env}") from None
         except (IMAPClientError, OSError) as exc:
             _logout(client)
             raise ImapConnectError(f"the IMAP server {s.host} failed during login: {exc}") from None
+        except BaseException:
+            _logout(client)
+            raise
         return client
 
     def _password(self) -> str:
@@ -132,16 +147,16 @@ class ImapSource:
                               f"[imap] password_env")
         return value
 
-    def _token(self) -> str:
-        command = self.settings.oauth2_token_command or ""
-        try:
-            done = subprocess.run(shlex.split(command), capture_output=True, text=True, timeout=60, check=True)
-        except (OSError, subprocess.SubprocessError) as exc:
-            raise ConfigError(f"[imap] oauth2_token_command failed: {exc}") from None
-        token = done.stdout.strip()
-        if not token:
-            raise ConfigError("[imap] oauth2_token_command printed no token")
-        return token
+    def _oauth2_login(self, client: IMAPClient) -> None:
+        s = self.settings
+        offered = [c.decode("ascii", "replace")[5:] for c in client.capabilities() if c.upper().startswith(b"AUTH=")]
+        mechanism = oauth2.choose_mechanism(offered)
+        if mechanism is None:
+            raise ImapLoginError(f"the IMAP server {s.host} offers no OAuth2 login (neither OAUTHBEARER nor "
+                                 f"XOAUTH2; it offers {', '.join(offered) or 'no SASL mechanism'}); "
+                                 f"use [imap] password_env instead")
+        oauth2.login(client.sasl_login, LoginError, command=oauth2.TokenCommand(s.oauth2_token_command or "", "imap"),
+                     mechanism=mechanism, user=s.user, host=s.host, port=s.port)
 
     def _folders(self, client: IMAPClient) -> list[str]:
         if self.settings.folders is not None:
@@ -169,7 +184,8 @@ class ImapSource:
         start = 1 if rescan or stored is None or mailbox_changed(stored, uidvalidity) else stored.last_uid + 1
         highest = max(int(info.get(b"UIDNEXT", 1)) - 1, start - 1)
 
-        candidates = [u for u in client.search(["UID", f"{start}:*", *_search_terms(self.narrowing.terms)])
+        since = ["SINCE", self.since] if self.since else []
+        candidates = [u for u in client.search(["UID", f"{start}:*", *since, *_search_terms(self.narrowing.terms)])
                       if u >= start]
         highest = max([highest, *candidates])
         wanted = self._wanted(client, sorted(candidates), state, skip_seen=not rescan)
@@ -178,7 +194,8 @@ class ImapSource:
         for i in range(0, len(wanted), BODY_CHUNK):
             chunk = wanted[i:i + BODY_CHUNK]
             following = wanted[i + BODY_CHUNK] - 1 if i + BODY_CHUNK < len(wanted) else highest
-            yield self._fetch_bodies(client, folder, uidvalidity, chunk, Checkpoint(name, uidvalidity, following))
+            batch = self._fetch_bodies(client, folder, uidvalidity, chunk, Checkpoint(name, uidvalidity, following))
+            yield replace(batch, total=len(wanted))
         if not wanted:
             yield Batch((), Checkpoint(name, uidvalidity, highest))
 
@@ -231,9 +248,12 @@ def _search_terms(terms: Sequence[str]) -> list[str]:
 def _headers(data: Mapping[bytes, Any]) -> Headers:
     raw = next((v for k, v in data.items() if k.upper().startswith(b"BODY[HEADER")), b"")
     message = email.message_from_bytes(raw if isinstance(raw, bytes) else b"")
-    sender = " ".join(decode_header(v) for v in message.get_all("From", []) + message.get_all("Sender", []))
+    fields = message.get_all("From", []) + message.get_all("Sender", [])
+    sender = " ".join(decode_header(v) for v in fields)
+    addresses = tuple(a for _, a in email.utils.getaddresses([str(v) for v in fields]) if a)
     message_id = normalize_message_id(message.get("Message-ID"))
-    return Headers(sender=sender, subject=decode_header(message.get("Subject")), message_id=message_id)
+    return Headers(sender=sender, subject=decode_header(message.get("Subject")), message_id=message_id,
+                   addresses=addresses)
 
 
 def _logout(client: IMAPClient) -> None:

@@ -24,13 +24,23 @@ _PATTERNS: tuple[tuple[str, str], ...] = (
     ("url", r"\b(?:https?|ftp)://[^\s<>\"'`]+|\bwww\.[^\s<>\"'`]+"),
     ("email", r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"),
     ("arn", r"\barn:aws[a-z-]*:[^\s<>\"'`]+"),
-    ("access_key", r"\b(?:AKIA|ASIA|AIDA|AROA|AIPA|ANPA|ANVA|APKA|AGPA|ABIA|ACCA)[A-Z0-9]{16}\b"),
-    # A 40-character secret access key: mixed case and a digit, nothing around it of the same alphabet.
-    ("secret", r"(?<![A-Za-z0-9/+=])(?=[A-Za-z0-9/+=]{0,39}[0-9])(?=[A-Za-z0-9/+=]{0,39}[a-z])"
-               r"(?=[A-Za-z0-9/+=]{0,39}[A-Z])[A-Za-z0-9/+=]{40}(?![A-Za-z0-9/+=])"),
+    # An access key id of any length, whole, truncated or masked: AKIA…, AKIA2N7XQ4LR9B..., AKIA****WXYZ.
+    # The canonical 16 characters after the prefix may all be letters; a shorter or masked one needs a digit
+    # or a mask, so that ASIAN stays a word.
+    ("access_key", r"(?<![A-Za-z0-9])(?:AKIA|ASIA|AIDA|AROA|AIPA|ANPA|ANVA|APKA|AGPA|ABIA|ACCA)"
+                   r"(?:[A-Z0-9]{16}(?![A-Za-z0-9])|(?=[A-Z]*(?:[0-9*•●×#…]|\.\.))(?:[A-Z0-9*•●×#]|\.{2,}|…)+)"
+                   r"(?![a-z])"),
+    # Anything masked: a run of three or more mask characters glued to letters or digits (wJalr*****,
+    # ****4913, k.****@example.net). What it hides is an identifier, and what it shows is part of one.
+    ("masked", r"(?<![A-Za-z0-9/+=._*•●-])(?=[A-Za-z0-9/+=._*•●-]*[A-Za-z0-9])(?=[A-Za-z0-9/+=._-]*[*•●]{3})"
+               r"[A-Za-z0-9/+=._-]*[*•●]{3,}[A-Za-z0-9/+=._*•●-]*(?:@[A-Za-z0-9.-]+\.[A-Za-z]{2,})?"),
+    # A secret access key or a session token, of any length from 16: mixed case and a digit, nothing around
+    # it of the same alphabet (the 40-character secret, a truncated one, IQoJb3JpZ2lu… tokens).
+    ("secret", r"(?<![A-Za-z0-9/+=])(?=[A-Za-z0-9/+=]*[0-9])(?=[A-Za-z0-9/+=]*[a-z])"
+               r"(?=[A-Za-z0-9/+=]*[A-Z])[A-Za-z0-9/+=]{16,}(?![A-Za-z0-9/+=])"),
     ("resource", r"\b(?:i|vol|snap|ami|sg|sgr|subnet|vpc|eni|eipalloc|eipassoc|igw|eigw|rtb|acl|nat|lt|r|key"
-                 r"|pcx|tgw|tgw-attach|vpce|fs|dopt|cgw|vgw|vpn|sir|fleet|sfr|ipam|aclassoc|db|cluster)"
-                 r"-[0-9a-f]{8,17}\b"),
+                 r"|pcx|tgw|tgw-attach|vpce|fs|dopt|cgw|vgw|vpn|sir|fleet|sfr|ipam|aclassoc|db|cluster|d)"
+                 r"-(?:[0-9a-f]{8,}|(?=[0-9a-f]{0,7}\d)[0-9a-f]{4,7})\b"),
     ("ipv4", r"(?<![\d.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
              r"(?:/\d{1,2})?(?!\d|\.\d)"),
     ("ipv6", r"(?<![\w:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?:/\d{1,3})?(?![\w:])"),
@@ -43,7 +53,9 @@ _PATTERNS: tuple[tuple[str, str], ...] = (
                r"|southwest)-\d{1,2}[a-z]?\b"),
     ("uuid", r"(?i:\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b)"),
     # Finding, detector and event ids: long hex with both digits and letters.
-    ("hex", r"\b(?=[0-9a-f]{0,63}\d)(?=[0-9a-f]{0,63}[a-f])[0-9a-f]{16,64}\b"),
+    ("hex", r"\b(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{12,}\b"),
+    # A code to type somewhere (a device code WDKX-QHPL): upper case letters or digits, 4-4.
+    ("code", r"(?<![A-Za-z0-9-])(?=[A-Z0-9-]*[A-Z])[A-Z0-9]{4}-[A-Z0-9]{4}(?![A-Za-z0-9-])"),
     # Digits glued to letters ("ID:123456789012", "Acct123456789012") count too.
     ("account", r"(?<![\d-])(?:\d{4}-\d{4}-\d{4}|\d{12})(?![\d-])"),
     ("number", r"(?<![\d.,])\d{8,}(?!\d)"),

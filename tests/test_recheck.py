@@ -1,0 +1,130 @@
+"""Re-check on moto's real server: `triage scan` checks the account for the case and keeps the check;
+the owner removes part of what was found; `triage check-account --case` says what is gone, what is left
+(with ids) and whether everything is done."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from tests.aws_server import AwsProxy, Fault, aws_environment, quiet_account_replies
+from triage.cli import Environment, main
+
+INBOX = Path(__file__).resolve().parent.parent / "examples" / "inbox.mbox"
+CASE = "17100200301"
+AMI = "ami-12c6146b"
+REGIONS = ("ap-south-1", "us-east-1")
+
+
+@pytest.fixture()
+def account(moto_server: Any, tmp_path: Path) -> Iterator[dict[str, Any]]:
+    moto_server.reset()
+    made: dict[str, Any] = {}
+    with aws_environment(moto_server.url):
+        for region, count in zip(REGIONS, (10, 4), strict=True):
+            answer = boto3.client("ec2", region_name=region).run_instances(
+                ImageId=AMI, MinCount=count, MaxCount=count, InstanceType="c5.4xlarge")
+            made[region] = sorted(i["InstanceId"] for i in answer["Instances"])
+        iam = boto3.client("iam")
+        for user in ("backup-admin", "support-ops"):
+            iam.create_user(UserName=user)
+            iam.attach_user_policy(UserName=user, PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
+            iam.create_access_key(UserName=user)
+    proxy = AwsProxy(moto_server.url, canned=quiet_account_replies())
+    config = tmp_path / "config.toml"
+    config.write_text('[aws]\nhome_regions = ["ap-northeast-1"]\n', encoding="utf-8")
+    made.update(proxy=proxy, state=str(tmp_path / "state.db"), config=str(config), url=moto_server.url)
+    try:
+        with aws_environment(proxy.url):
+            code, _ = _triage(["scan", "--source", str(INBOX), "--no-send", "--no-translate", "--json",
+                               "--state", made["state"], "--config", made["config"]])
+            assert code == 0
+            yield made
+    finally:
+        proxy.stop()
+
+
+def _triage(argv: list[str]) -> tuple[int, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(argv, Environment(stdout=out, stderr=err, environ={}))
+    assert code in (0, 3), err.getvalue()
+    return code, out.getvalue()
+
+
+def _recheck(made: dict[str, Any], *, json_lines: bool) -> str:
+    _, out = _triage(["check-account", "--case", CASE, "--state", made["state"], "--config", made["config"],
+                      *(["--json"] if json_lines else [])])
+    return out
+
+
+def _progress(out: str) -> dict[str, Any]:
+    lines = [json.loads(line) for line in out.splitlines()]
+    kinds = [line["type"] for line in lines]
+    at = kinds.index("progress")
+    assert set(kinds[:at]) == {"resource"} and "resource" not in kinds[at + 1:]
+    return dict(lines[at])
+
+
+def _remove(made: dict[str, Any], instances: list[str], region: str, user: str | None) -> None:
+    with aws_environment(made["url"]):
+        if instances:
+            boto3.client("ec2", region_name=region).terminate_instances(InstanceIds=instances)
+        if user:
+            iam = boto3.client("iam")
+            for key in iam.list_access_keys(UserName=user)["AccessKeyMetadata"]:
+                iam.delete_access_key(UserName=user, AccessKeyId=key["AccessKeyId"])
+            iam.detach_user_policy(UserName=user, PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
+            iam.delete_user(UserName=user)
+
+
+def test_recheck_counts_what_is_gone_and_lists_what_is_left(account: dict[str, Any]) -> None:
+    mumbai = account["ap-south-1"]
+    _remove(account, mumbai[:8], "ap-south-1", "backup-admin")
+    text = _recheck(account, json_lines=False)
+    assert "■ 前回の確認との比較" in text
+    assert "削除を確認しました（18 件）" in text  # 8 instances and their 8 root volumes, the user and its key
+    assert "IAM ユーザー「backup-admin」" in text
+    left = text.split("まだ残っています", 1)[1]
+    assert "アジアパシフィック (ムンバイ)（インド）（ap-south-1）:" in left
+    assert "EC2 インスタンス 2 台: " in left
+    for instance in mumbai[8:]:
+        assert instance in left
+    for instance in mumbai[:8]:
+        assert instance not in left
+    assert "すべて片付きました" not in text
+
+    progress = _progress(_recheck(account, json_lines=True))
+    # compared with the check just before: nothing more was removed
+    assert progress == {"type": "progress", "case_id": CASE, "first": False, "removed": 0,
+                        "left": 2 + 2 + 4 + 4 + 2, "new": 0, "gaps": 0, "done": False}
+
+
+def test_done_only_when_nothing_is_left_and_nothing_was_unchecked(account: dict[str, Any]) -> None:
+    _remove(account, account["ap-south-1"], "ap-south-1", "backup-admin")
+    _remove(account, account["us-east-1"], "us-east-1", "support-ops")
+    proxy: AwsProxy = account["proxy"]
+    proxy.faults["ec2:DescribeVolumes"] = Fault("throttled", regions=frozenset({"ap-south-1"}))
+    blind = _progress(_recheck(account, json_lines=True))
+    assert blind["left"] == 0 and blind["new"] == 0 and blind["gaps"] >= 1
+    assert blind["done"] is False
+    del proxy.faults["ec2:DescribeVolumes"]
+    text = _recheck(account, json_lines=False)
+    assert "すべて片付きました" in text
+    assert _progress(_recheck(account, json_lines=True))["done"] is True
+
+
+def test_a_case_never_checked_gets_a_normal_check_and_says_so(account: dict[str, Any], tmp_path: Path) -> None:
+    from triage.state import open_state
+
+    with open_state(account["state"]) as state:
+        state.db.execute("DELETE FROM account_checks")
+        state.db.commit()
+    text = _recheck(account, json_lines=False)
+    assert "このケースは、まだ確認したことがありませんでした" in text
+    assert "AWS account 123456789012" in text  # the normal check's own output
