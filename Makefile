@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 APT    := DEBIAN_FRONTEND=noninteractive apt-get
 
-.PHONY: demo test lint bench dovecot systemd clean
+.PHONY: demo test lint bench fuzz dovecot systemd clean
 
 # The virtualenv is rebuilt when pyproject.toml changes.
 $(VENV): pyproject.toml
@@ -34,6 +34,10 @@ lint: $(VENV)
 
 test: $(VENV) dovecot systemd lint
 	$(BIN)/pytest -q
+
+# Hostile mails made by hypothesis through the whole pipeline to a real SMTP server (`make test` runs 200).
+fuzz: $(VENV)
+	TRIAGE_FUZZ=fuzz $(BIN)/pytest -q -p no:cacheprovider tests/test_fuzz.py
 
 # scan_inbox at BENCH_MESSAGES mails should end within 10 minutes even on a loaded 2-core machine: at
 # N=4000 it took 10.2 minutes at load 10, 9.5 of them the fetch-all baseline (N=20000: about 45 minutes).

@@ -8,7 +8,7 @@ from pathlib import Path
 from triage import paths
 from triage.cases import ClassifiedMail
 from triage.config import Config
-from triage.pipeline import CaseOutcome, ScanOptions, ScanTotals, Services, load_context, scan
+from triage.pipeline import CaseOutcome, ScanOptions, ScanTotals, Services, Skipped, load_context, scan
 from triage.sources import Source
 from triage.state import State
 
@@ -18,12 +18,15 @@ class Collected:
     messages: list[dict[str, object]] = field(default_factory=list)
     cases: list[CaseOutcome] = field(default_factory=list)
     skips: list[tuple[str, str]] = field(default_factory=list)
+    alarms: list[Skipped] = field(default_factory=list)
 
     def message(self, item: ClassifiedMail, record: dict[str, object]) -> None:
         self.messages.append(record)
 
-    def skipped(self, where: str, reason: str) -> None:
-        self.skips.append((where, reason))
+    def skipped(self, item: Skipped) -> None:
+        self.skips.append((item.where, item.reason))
+        if item.alarm is not None:
+            self.alarms.append(item)
 
     def case(self, outcome: CaseOutcome) -> None:
         self.cases.append(outcome)

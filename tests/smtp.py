@@ -10,6 +10,7 @@ from email.message import EmailMessage
 from typing import Any
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
 
 from tests.dovecot import free_port
 
@@ -39,10 +40,18 @@ class SmtpServer:
     inbox: Inbox
 
 
-def start() -> Iterator[SmtpServer]:
+def _refuse_every_login(server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any) -> AuthResult:
+    return AuthResult(success=False, handled=False)
+
+
+def start(*, refuse_logins: bool = False) -> Iterator[SmtpServer]:
+    """The server; with `refuse_logins` it offers AUTH (without TLS, loopback only) and refuses every login."""
     inbox = Inbox()
     port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    extra: dict[str, Any] = {}
+    if refuse_logins:
+        extra = {"authenticator": _refuse_every_login, "auth_require_tls": False}
+    controller = Controller(inbox, hostname="127.0.0.1", port=port, **extra)
     controller.start()
     try:
         yield SmtpServer("127.0.0.1", port, inbox)

@@ -1,6 +1,7 @@
 """Japanese mail in every charset Japanese mailers send, including the mislabelled Windows variants."""
 
-from triage.charsets import decode_bytes, decode_header, decode_iso2022jp
+from triage.charsets import decode_bytes, decode_iso2022jp
+from triage.headers import decode_header
 
 # Bytes written out by hand from the JIS X 0208 / NEC tables, not produced by the code under test.
 # "ア" = JIS 0x2522, "①" = NEC row 13 0x2D21, "髙" = NEC-selected IBM extension 0x7C62 (CP932 0xEEE0).

@@ -3,6 +3,7 @@ reminding about critical cases, and stopping when asked."""
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import threading
 import time
@@ -12,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests import mails
-from tests.daemons import FAST, DaemonThreads, wait_until
+from tests.daemons import DaemonThreads, wait_until
 from tests.dovecot import ImapUser
 from triage import paths
 from triage.classify import load_rules
@@ -98,49 +99,8 @@ def test_reminder_schedule():
     assert reminder_due(_sent("critical", now - timedelta(hours=13), now - timedelta(days=1)), now, 12, KINDS)
     assert not reminder_due(_sent("critical", now - timedelta(hours=11), now - timedelta(days=1)), now, 12, KINDS)
     assert not reminder_due(_sent("high", now - timedelta(hours=13), now - timedelta(days=1)), now, 12, KINDS)
-    assert not reminder_due(_sent("critical", now - timedelta(hours=13), now - timedelta(days=8)), now, 12, KINDS)
-
-
-
-def test_mail_that_arrives_between_a_pass_and_idle_is_not_left_for_the_poll(imap_user, smtp, tmp_path):
-    # IDLE reports only mail that arrives after SELECT. A mail that came after the pass read INBOX but
-    # before the watcher selected it would wait for the next poll (5 minutes) without the daemon's check.
-    from triage import paths
-    from triage.daemon import Daemon
-    from triage.pipeline import load_context
-    from triage.relevance import load_narrowing
-    from triage.services import services_from_config
-    from triage.sources.imap import ImapSource
-    from triage.state import open_state
-
-    config, options = daemon_config(imap_user, smtp), ScanOptions(no_aws=True, no_translate=True)
-    env = {"PW": imap_user.password}
-    assert config.imap is not None
-    source = ImapSource(config.imap, narrowing=load_narrowing(paths.rules_dir()), max_bytes=10**7, env=env)
-    stop, steps, errors = threading.Event(), [], []
-
-    def daemon_thread() -> None:  # the state belongs to the thread that opened it, as in the daemon
-        try:
-            with open_state(str(tmp_path / "state.sqlite3")) as state:
-                daemon = Daemon(lambda: load_context(config, paths.rules_dir(), paths.templates_dir(), options,
-                                                     services_from_config(config, options, env, state=state)),
-                                source, state, stop, FAST)  # FAST polls every 120 s
-                daemon.one_pass()
-                with imap_user.client() as c:
-                    c.append("INBOX", mails.compromise_notice(1))
-                daemon.wait_for_mail()
-                steps.append("woke")
-                daemon.one_pass()
-                daemon._drop_watcher()
-        except BaseException as exc:
-            errors.append(exc)
-
-    thread = threading.Thread(target=daemon_thread, daemon=True)
-    thread.start()
-    try:
-        assert wait_until(lambda: not thread.is_alive(), seconds=20), "the mail must not wait for the poll"
-    finally:
-        stop.set()
-        thread.join(timeout=10)
-    assert not errors, errors
-    assert steps == ["woke"] and len(smtp.inbox.messages) == 1
+    # Until acknowledged, not for a week: an old case nobody has looked at is still reminded.
+    assert reminder_due(_sent("critical", now - timedelta(hours=13), now - timedelta(days=30)), now, 12, KINDS)
+    acked = dataclasses.replace(_sent("critical", now - timedelta(hours=13), now - timedelta(days=1)),
+                                acknowledged=True)
+    assert not reminder_due(acked, now, 12, KINDS)

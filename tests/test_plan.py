@@ -127,9 +127,10 @@ def test_the_plan_is_pure(attacked: Attacked) -> None:  # noqa: F811
 
 
 def test_intruder_names_are_shown_inert() -> None:
-    from triage.untrusted import inert
+    from triage.inert import inert
 
-    assert inert("https://evil.example/x") == "hxxps[://]evil[.]example/x"
-    assert inert("miner\u202egnp.exe") == "miner<U+202E>gnp.exe"
+    shown = inert("https://evil.example/x")
+    assert "https://" not in shown and "evil.example" not in shown
+    assert "\u202e" not in inert("miner\u202egnp.exe") and "U+202E" in inert("miner\u202egnp.exe")
     assert "\u200b" not in inert("a\u200bb")
 

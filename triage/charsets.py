@@ -3,13 +3,13 @@
 Windows mailers label CP932 text as Shift_JIS and ISO-2022-JP-MS text as ISO-2022-JP; Python's codecs of
 those names reject or garble the extra characters (①, 髙, ㈱). We decode Shift_JIS as CP932, and ISO-2022-JP
 with our own decoder that maps each JIS X 0208 pair to Shift_JIS and reads it as CP932, a superset of both.
-Decoding never raises: unknown charsets fall back to UTF-8, then Latin-1, and bad bytes are replaced.
+Decoding never raises: unknown labels and labels of codecs that are not text codecs (bz2, hex, rot13,
+idna…) fall back to UTF-8 with a defect noted, and bad bytes are replaced.
 """
 
 from __future__ import annotations
 
 import codecs
-import email.header
 import re
 
 # label (lower case) -> the codec that decodes every character its senders actually use
@@ -37,26 +37,54 @@ _ISO2022JP = {"iso-2022-jp", "iso2022jp", "iso-2022-jp-ms", "iso-2022-jp-1", "is
 _ESC = re.compile(rb"\x1b(\(B|\(J|\(I|\$@|\$B|\$\(D|\$\(Q|\$\(O|\$\(B)")
 
 
-def decode_bytes(data: bytes, charset: str | None) -> str:
-    """Decode `data` labelled `charset`; never raises."""
-    label = (charset or "").strip().strip('"').lower()
-    if label in _ISO2022JP or (not label and b"\x1b$" in data):
-        return decode_iso2022jp(data)
-    codec = _ALIASES.get(label, label) or "utf-8"
+# Codecs that call themselves text encodings but raise on bytes they do not like, even with
+# errors="replace" (or always, like "undefined"), or that turn mail into something else than its text.
+_NOT_FOR_MAIL = {"idna", "punycode", "undefined", "unicode_escape", "raw_unicode_escape", "mbcs", "oem",
+                 "charmap", "unicode_internal"}
+
+
+def text_codec(charset: str | None) -> str | None:
+    """The codec that decodes text labelled `charset`, "iso-2022-jp" for our own decoder, None for no label.
+
+    Raises LookupError for a label that names no codec or one that is not a text codec (bz2, hex, zlib,
+    base64, rot13, idna…): such a label is a defect and the bytes are read as UTF-8 with replacements.
+    """
+    label = (charset or "").strip().strip('"').lower().split("*", 1)[0]  # RFC 2231 "utf-8*en"
+    if not label:
+        return None
+    if label in _ISO2022JP:
+        return "iso-2022-jp"
+    info = codecs.lookup(_ALIASES.get(label, label))  # LookupError for unknown names
+    if not getattr(info, "_is_text_encoding", True) or info.name in _NOT_FOR_MAIL:
+        raise LookupError(f"charset {label!r} is not a text encoding")
+    return info.name
+
+
+def decode_text(data: bytes, charset: str | None) -> tuple[str, str]:
+    """(`data` decoded, a defect or ""). Never raises, whatever the label says."""
+    defect = ""
     try:
-        codecs.lookup(codec)
+        codec = text_codec(charset)
     except LookupError:
         codec = "utf-8"
-    try:
-        return data.decode(codec)
-    except UnicodeDecodeError:
-        pass
-    if codec != "utf-8":
+        defect = f"unusable charset {str(charset)[:40]!r}; read as UTF-8"
+    if codec == "iso-2022-jp" or (codec is None and b"\x1b$" in data):
+        return decode_iso2022jp(data), defect
+    codec = codec or "utf-8"
+    for attempt in dict.fromkeys((codec, "utf-8")):
         try:
-            return data.decode("utf-8")
-        except UnicodeDecodeError:
-            pass
-    return data.decode(codec, errors="replace")
+            return data.decode(attempt), defect
+        except (UnicodeError, LookupError, ValueError):
+            continue
+    try:
+        return data.decode(codec, errors="replace"), defect
+    except (UnicodeError, LookupError, ValueError):  # a codec that raises even when told to replace
+        return data.decode("utf-8", errors="replace"), defect or f"charset {codec!r} failed; read as UTF-8"
+
+
+def decode_bytes(data: bytes, charset: str | None) -> str:
+    """Decode `data` labelled `charset`; never raises."""
+    return decode_text(data, charset)[0]
 
 
 def decode_iso2022jp(data: bytes) -> str:
@@ -106,23 +134,3 @@ def _jis_to_sjis(j1: int, j2: int) -> bytes:
     s1 = ((j1 + 1) >> 1) + (0x70 if j1 <= 0x5E else 0xB0)
     s2 = j2 + (0x1F if j2 <= 0x5F else 0x20) if j1 % 2 else j2 + 0x7E
     return bytes((s1 & 0xFF, s2 & 0xFF))
-
-
-def decode_header(raw: str | None) -> str:
-    """A header value with RFC 2047 encoded-words decoded (with the charset fixes above) and unfolded."""
-    if not raw:
-        return ""
-    value = re.sub(r"\r?\n[ \t]+", " ", str(raw))
-    if "=?" not in value:
-        return value.strip()
-    try:
-        chunks = email.header.decode_header(value)
-    except (ValueError, LookupError, AssertionError):
-        return value.strip()
-    text = []
-    for chunk, charset in chunks:
-        if isinstance(chunk, bytes):
-            text.append(decode_bytes(chunk, charset) if charset else chunk.decode("utf-8", errors="replace"))
-        else:
-            text.append(chunk)
-    return "".join(text).strip()

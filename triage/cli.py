@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import sys
+import traceback
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -24,8 +25,8 @@ from triage.cases import ClassifiedMail
 from triage.config import Config, load_config
 from triage.dataset import check_dataset
 from triage.errors import ConfigError, ExitStatus, TriageError
-from triage.output import case_record, summary_record
-from triage.pipeline import CaseOutcome, ScanOptions, ScanTotals
+from triage.output import case_record, skipped_record, summary_record
+from triage.pipeline import CaseOutcome, ScanOptions, ScanTotals, Skipped
 from triage.render import JST
 
 if TYPE_CHECKING:
@@ -81,6 +82,15 @@ def build_parser() -> argparse.ArgumentParser:
     common(daemon)
     _stage_flags(daemon)
 
+    status = commands.add_parser("status", help="open cases, the outbox, the last passes (beside a running daemon)")
+    common(status)
+    status.add_argument("--json", action="store_true", help="one JSON object on stdout")
+
+    ack = commands.add_parser("ack", help="record that you have seen a case: its reminders stop")
+    common(ack)
+    ack.add_argument("cases", nargs="*", metavar="CASE", help="case ids, as `triage status` lists them")
+    ack.add_argument("--all", action="store_true", dest="ack_all", help="every case")
+
     check = commands.add_parser("check-account", help="the AWS account cross-check alone")
     common(check, state=False)
     check.add_argument("--json", action="store_true", help="JSON lines on stdout")
@@ -121,12 +131,14 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
     )
     try:
         config = _config(args, env)
-        check_dataset(paths.rules_dir(env.environ), paths.templates_dir(env.environ), config.rules.extra)
-        handler = {"scan": _scan, "daemon": _daemon, "check-account": _check_account, "explain": _explain}
+        if args.command not in ("status", "ack"):  # these read the state only
+            check_dataset(paths.rules_dir(env.environ), paths.templates_dir(env.environ), config.rules.extra)
+        handler = {"scan": _scan, "daemon": _daemon, "status": _status, "ack": _ack, "check-account": _check_account,
+                   "explain": _explain}
         return handler[args.command](args, config, env)
     except TriageError as exc:
-        if args.debug:
-            raise
+        if args.debug:  # the traceback for the curious; the exit status stays the error's
+            traceback.print_exc(file=env.stderr)
         print(f"triage: {exc}", file=env.stderr)
         return int(exc.exit_status)
     except KeyboardInterrupt:
@@ -215,8 +227,9 @@ class JsonReporter:
     def message(self, item: ClassifiedMail, record: dict[str, object]) -> None:
         self._line(record)
 
-    def skipped(self, where: str, reason: str) -> None:
-        pass  # logged on stderr by the pipeline; stdout stays DESIGN.md's lines
+    def skipped(self, item: Skipped) -> None:
+        for record in skipped_record(item):
+            self._line(record)
 
     def case(self, outcome: CaseOutcome) -> None:
         self._line(case_record(outcome))
@@ -240,14 +253,16 @@ class TableReporter:
         self.rows: list[tuple[str, ...]] = []
         self.outcomes: list[CaseOutcome] = []
         self._progress = progress
+        self.alarms: list[Skipped] = []
 
     def message(self, item: ClassifiedMail, record: dict[str, object]) -> None:
         date = item.mail.date.astimezone(JST).strftime("%Y-%m-%d %H:%M") if item.mail.date else "-"
         self.rows.append((date, item.severity, item.kind, item.authenticity.verdict,
                           item.mail.sender.address or "-", item.mail.subject or "-"))
 
-    def skipped(self, where: str, reason: str) -> None:
-        pass
+    def skipped(self, item: Skipped) -> None:
+        if item.alarm is not None:
+            self.alarms.append(item)
 
     def case(self, outcome: CaseOutcome) -> None:
         self.outcomes.append(outcome)
@@ -272,6 +287,12 @@ class TableReporter:
             if outcome.delivery == "printed" and outcome.summary is not None:
                 print("-" * 72, file=out)
                 print(outcome.summary.text.rstrip(), file=out)
+                print("-" * 72, file=out)
+        for alarm in self.alarms:
+            print(f"\nunreadable AWS-looking mail {alarm.where}: alarm {alarm.delivery}", file=out)
+            if alarm.delivery == "printed" and alarm.alarm is not None:
+                print("-" * 72, file=out)
+                print(alarm.alarm.text.rstrip(), file=out)
                 print("-" * 72, file=out)
         if quiet:
             print(f"\n{len(quiet)} case(s) needed no summary: "
@@ -331,12 +352,46 @@ def _daemon(args: argparse.Namespace, config: Config, env: Environment) -> int:
 
     from triage.daemon import run_daemon
 
-    stop = threading.Event()
+    stop, reload_asked = threading.Event(), threading.Event()
     for number in (signal.SIGTERM, signal.SIGINT):
         signal.signal(number, lambda *_: stop.set())
+    signal.signal(signal.SIGHUP, lambda *_: reload_asked.set())
     logging.getLogger("triage").setLevel(logging.DEBUG if args.debug else logging.INFO)
     options = ScanOptions(no_aws=args.no_aws, no_translate=args.no_translate)
-    return run_daemon(config, options, _state_path(args, env), env.environ, stop=stop)
+    return run_daemon(config, options, _state_path(args, env), env.environ, stop=stop,
+                      reload=lambda: _config(args, env), reload_asked=reload_asked)
+
+
+def _status(args: argparse.Namespace, config: Config, env: Environment) -> int:
+    from triage.classify import load_rules
+    from triage.state import holder, open_state
+    from triage.status import gather, status_json, status_text
+
+    path = _state_path(args, env)
+    kinds = load_rules(paths.rules_dir(env.environ), config.rules.extra).kinds
+    with open_state(path, shared=True) as state:
+        report = gather(state, holder(path), kinds, config.notify.remind_every_hours)
+    if args.json:
+        print(json.dumps(status_json(report), ensure_ascii=False), file=env.stdout)
+    else:
+        print(status_text(report), end="", file=env.stdout)
+    return int(ExitStatus.OK)
+
+
+def _ack(args: argparse.Namespace, config: Config, env: Environment) -> int:
+    from triage.state import open_state
+
+    if bool(args.cases) == args.ack_all:
+        raise ConfigError("name the cases to acknowledge (see `triage status`), or give --all")
+    with open_state(_state_path(args, env), shared=True) as state:
+        found = state.acknowledge(None if args.ack_all else list(args.cases))
+    missing = [c for c in args.cases if c not in found]
+    if missing:
+        raise ConfigError(f"no case {', '.join(missing)} in the state (nothing was acknowledged); "
+                          f"`triage status` lists the cases")
+    for case_id in found:
+        print(f"acknowledged {case_id}: no more reminders until a new mail comes for it", file=env.stdout)
+    return int(ExitStatus.OK)
 
 
 def _check_account(args: argparse.Namespace, config: Config, env: Environment) -> int:

@@ -62,6 +62,10 @@ class NotifyError(TriageError):
     """The summary could not be delivered."""
 
 
+class NotifyLoginError(NotifyError):
+    """The SMTP server refused the login: no summary can go out in this run."""
+
+
 class AwsCheckError(TriageError):
     """The AWS account check could not start at all (no credentials, bad profile)."""
 

@@ -33,8 +33,8 @@ from io import BytesIO
 from pathlib import Path
 
 from triage.authenticate import Authenticity, trusted_results
-from triage.charsets import decode_header
 from triage.errors import RulesError
+from triage.headers import decode_header
 from triage.mail import Address, Mail, RawMail
 from triage.parse import MalformedMail, parse_mail
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 
@@ -75,6 +75,7 @@ class Mail:
     headers: tuple[tuple[str, str], ...] = ()  # every header, in order, values decoded and unfolded
     defects: tuple[str, ...] = ()
     raw: bytes = field(default=b"", repr=False)  # kept for DKIM verification
+    text_from_html: bool = False  # the mail had no text part: `text` was made from the HTML part
 
     @property
     def key(self) -> str:
@@ -89,6 +90,16 @@ class Mail:
     def header(self, name: str) -> str:
         values = self.header_values(name)
         return values[0] if values else ""
+
+
+# What a classified mail keeps of its text: the translation reads the first few thousand characters.
+KEPT_TEXT = 64 * 1024
+
+
+def for_later_stages(mail: Mail) -> Mail:
+    """The mail as the stages after classification need it: no raw bytes, no HTML, no header list, and
+    the text cut to KEPT_TEXT, so a scan's memory grows with the number of mails, not with their size."""
+    return replace(mail, raw=b"", html="", headers=(), links=(), text=mail.text[:KEPT_TEXT])
 
 
 def normalize_message_id(value: object) -> str:

@@ -14,24 +14,26 @@ from email.utils import formatdate
 
 from triage import oauth2
 from triage.config import SmtpSettings
-from triage.errors import ConfigError, NotifyError
+from triage.errors import ConfigError, NotifyError, NotifyLoginError
+from triage.inert import one_line
 from triage.render import Summary
 
 TIMEOUT = 30.0
 
 
 def build_message(summary: Summary, *, sender: str, to: tuple[str, ...]) -> EmailMessage:
+    """The summary as a mail. Every header value is one line: nothing from a mail can add a header."""
     message = EmailMessage()
-    message["From"] = sender
-    message["To"] = ", ".join(summary.recipients or to)
-    message["Subject"] = summary.subject
+    message["From"] = one_line(sender)
+    message["To"] = one_line(", ".join(summary.recipients or to))
+    message["Subject"] = one_line(summary.subject)
     message["Date"] = formatdate(localtime=False, usegmt=True)
-    message["Message-ID"] = summary.message_id
+    message["Message-ID"] = one_line(summary.message_id)
     if summary.in_reply_to:  # a reply to a forward: its Message-ID, validated in triage.forward
-        message["In-Reply-To"] = summary.in_reply_to
-        message["References"] = summary.in_reply_to
-    message["X-Triage-Case"] = summary.case_id
-    message["X-Triage-Severity"] = summary.severity
+        message["In-Reply-To"] = one_line(summary.in_reply_to)
+        message["References"] = one_line(summary.in_reply_to)
+    message["X-Triage-Case"] = one_line(summary.case_id)
+    message["X-Triage-Severity"] = one_line(summary.severity)
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(summary.text, charset="utf-8")
     message.add_alternative(summary.html, subtype="html", charset="utf-8")
@@ -62,12 +64,14 @@ def smtp_sender(settings: SmtpSettings, to: tuple[str, ...], env: Mapping[str, s
                     smtp.login(settings.user, password)
                 smtp.send_message(message)
         except smtplib.SMTPAuthenticationError:
+            # One refusal ends delivery for the run (the pipeline stops sending): retrying the same
+            # credentials for every case only stalls the scan.
             if settings.oauth2_token_command:
-                raise NotifyError(f"the SMTP server {where} refused the OAuth2 token for {settings.user} "
-                                  f"({oauth2.LOGIN_ATTEMPTS} fresh tokens from [smtp] oauth2_token_command); "
-                                  f"check [smtp] user and that the token allows sending mail") from None
-            raise NotifyError(f"the SMTP server {where} refused the login for {settings.user}; "
-                              f"check [smtp] user and ${settings.password_env}") from None
+                raise NotifyLoginError(f"the SMTP server {where} refused the OAuth2 token for {settings.user} "
+                                       f"({oauth2.LOGIN_ATTEMPTS} fresh tokens from [smtp] oauth2_token_command); "
+                                       f"check [smtp] user and that the token allows sending mail") from None
+            raise NotifyLoginError(f"the SMTP server {where} refused the login for {settings.user}; "
+                                   f"check [smtp] user and ${settings.password_env}") from None
         except smtplib.SMTPRecipientsRefused as exc:
             raise NotifyError(f"the SMTP server {where} refused the recipients "
                               f"{', '.join(exc.recipients)}; check [notify] to") from None
@@ -108,4 +112,18 @@ def _connect(settings: SmtpSettings) -> smtplib.SMTP:
     smtp = smtplib.SMTP(settings.host, settings.port, timeout=TIMEOUT)
     if settings.tls == "starttls":
         smtp.starttls(context=context)
+    return smtp
+
+
+def open_smtp(settings: SmtpSettings, env: Mapping[str, str]) -> smtplib.SMTP:
+    """A connection that is logged in and ready to send, for a caller that keeps it (the daemon's outbox)."""
+    smtp = _connect(settings)
+    try:
+        if settings.oauth2_token_command:
+            _oauth2_login(smtp, settings)
+        elif settings.user:
+            smtp.login(settings.user, env.get(settings.password_env or "", ""))
+    except BaseException:
+        smtp.close()
+        raise
     return smtp

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from triage.cases import ClassifiedMail
-    from triage.pipeline import CaseOutcome
+    from triage.pipeline import CaseOutcome, Skipped
 
 
 def utc_z(value: datetime | None) -> str | None:
@@ -54,3 +54,16 @@ def summary_record(outcome: CaseOutcome) -> dict[str, object] | None:
         return None
     s = outcome.summary
     return {"type": "summary", "case_id": s.case_id, "subject": s.subject, "text": s.text, "reply": s.reply}
+
+
+def skipped_record(item: Skipped) -> list[dict[str, object]]:
+    """A mail that could not be handled; with an alarm that was printed, the alarm's text after it."""
+    record: dict[str, object] = {"type": "skipped", "where": item.where, "reason": item.reason}
+    if item.alarm is None:
+        return [record]
+    record["alarm"] = item.delivery
+    lines = [record]
+    if item.delivery == "printed":
+        a = item.alarm
+        lines.append({"type": "summary", "case_id": a.case_id, "subject": a.subject, "text": a.text, "reply": ""})
+    return lines

@@ -7,6 +7,12 @@ tests pointed at local servers. Output goes to a `Reporter`; this module never p
 Nothing is lost: a mail is recorded as handled only after its case was delivered (or needed no summary),
 and a mailbox's checkpoint moves only past mail that was recorded. No summary is sent twice: a summary is
 named by its case and the set of mails it covers, and a sent one is recorded.
+
+No single mail stops a scan: every stage runs per mail (per case for the stages after grouping) under
+one guard. An unexpected error is logged with the mail's place and a one-line cause, counted, reported as
+skipped and recorded as handled-with-error, so the checkpoint moves on and later scans do not meet it
+again (`--all` retries it). A mail that looks like AWS mail by its raw sender or subject still raises an
+alarm: a short summary saying it could not be read and where to look.
 """
 
 from __future__ import annotations
@@ -24,16 +30,19 @@ from triage.authenticate import Authenticity, authenticate
 from triage.cases import Case, ClassifiedMail, EarlierMail, group_cases
 from triage.classify import RuleSet, classify, load_rules
 from triage.config import Config
-from triage.errors import NotifyError, SourceError, TriageError
+from triage.errors import NotifyError, NotifyLoginError, SourceError, TriageError
 from triage.forward import Forward, ForwardFormats, load_formats, unwrap
 from triage.known_accounts import MAIL, STS, accounts_taught, owner_accounts, taught_by
-from triage.mail import Mail
+from triage.mail import Mail, RawMail, for_later_stages
 from triage.output import message_record, utc_z
 from triage.parse import MalformedMail, parse_mail
-from triage.render import Summary, Texts, load_texts, render_summary
+from triage.relevance import load_narrowing
+from triage.render import Summary, Texts, load_texts, render_summary, render_unreadable
 from triage.severity import at_least
 from triage.sources import Batch, Source
-from triage.state import Mailbox, SeenMessage, State
+from triage.sources.imap import Headers, Narrowing
+from triage.state import FailedMail, Mailbox, SeenMessage, State
+from triage.unreadable import UnreadableMail, peek
 
 log = logging.getLogger(__name__)
 
@@ -79,11 +88,23 @@ class ScanTotals:
     printed: int = 0
     errors: list[str] = field(default_factory=list)  # deliveries that failed (retried on the next scan)
     interrupted: str = ""  # the source failed part-way; what was read before is handled and kept
+    alarms: int = 0  # AWS-looking mails that could not be read, told to the owner
+    delivery_stopped: str = ""  # the SMTP login was refused: nothing more is sent in this run
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A mail that could not be handled, and the alarm raised for it (when it looks like AWS mail)."""
+
+    where: str
+    reason: str
+    alarm: Summary | None = None
+    delivery: str = ""  # of the alarm: sent | printed | failed | "" when there is none
 
 
 class Reporter(Protocol):
     def message(self, item: ClassifiedMail, record: dict[str, object]) -> None: ...
-    def skipped(self, where: str, reason: str) -> None: ...
+    def skipped(self, item: Skipped) -> None: ...
     def case(self, outcome: CaseOutcome) -> None: ...
     def progress(self, done: int, total: int | None) -> None: ...
 
@@ -98,13 +119,14 @@ class Context:
     options: ScanOptions
     services: Services
     remediation: RemediationRules
+    narrowing: Narrowing  # could a mail be about AWS, by its sender and subject: for unreadable mail
     forwards: ForwardFormats = field(default_factory=ForwardFormats)
 
 
 def load_context(config: Config, rules_dir: Path, templates_dir: Path, options: ScanOptions,
                  services: Services) -> Context:
     return Context(config, load_rules(rules_dir, config.rules.extra), load_texts(templates_dir), options, services,
-                   load_remediation_rules(rules_dir), load_formats(rules_dir))
+                   load_remediation_rules(rules_dir), load_narrowing(rules_dir), load_formats(rules_dir))
 
 
 def scan(ctx: Context, source: Source, state: State, reporter: Reporter) -> ScanTotals:
@@ -131,16 +153,20 @@ def scan(ctx: Context, source: Source, state: State, reporter: Reporter) -> Scan
             reporter.message(item, message_record(item))
 
     delivered_all = True
-    for case in group_cases(items, ctx.rules.kinds, _earlier(state, items)):
+    for case in _grouped(ctx, state, reporter, totals, items):
         reported = case.kind != "other" or ctx.options.all_mail
         totals.cases += reported
         try:
-            outcome = _handle_case(ctx, case, state)
+            outcome = _handle_case(ctx, case, state, totals)
         except NotifyError as exc:
             # Not recorded: the next scan meets these mails again and retries the delivery.
-            log.error("case %s: %s", case.case_id, exc)
-            totals.errors.append(str(exc))
+            _delivery_failed(case.case_id, exc, totals)
             delivered_all = False
+            continue
+        except TriageError:
+            raise
+        except Exception as exc:  # a bug in one case's account check or rendering must not end the scan
+            delivered_all &= _case_failed(ctx, state, reporter, totals, case, exc)
             continue
         totals.sent += outcome.delivery == "sent"
         totals.printed += outcome.delivery == "printed"
@@ -163,36 +189,121 @@ def _read_batch(ctx: Context, batch: Batch, state: State, reporter: Reporter,
     for where, reason in batch.unreadable:
         totals.skipped += 1
         log.warning("skipped %s: %s", where, reason)
-        reporter.skipped(where, reason)
+        reporter.skipped(Skipped(where, reason))
     for raw in batch.mails:
-        try:
-            mail = parse_mail(raw, max_bytes=ctx.config.mail.max_bytes)
-        except MalformedMail as exc:
-            totals.skipped += 1
-            log.warning("skipped malformed mail %s: %s", raw.origin, exc)
-            reporter.skipped(str(raw.origin), str(exc))
-            continue
-        totals.read += 1
-        if mail.defects:
-            totals.defective += 1
-            log.warning("mail %s (%s) has defects, read as well as possible: %s",
-                        raw.origin, mail.message_id or "no Message-ID", "; ".join(mail.defects))
-        if not ctx.options.all_mail and state.is_seen(mail.key):
-            totals.already_seen += 1
+        if not ctx.options.all_mail and state.has_failed(raw.content_hash):
+            totals.already_seen += 1  # handled with an error before; --all tries it again
             continue
         try:
-            items = _classify(ctx, mail, state)
+            items = _read_mail(ctx, raw, state, totals)
         except TriageError:
             raise
-        except Exception:  # a bug in one mail's handling must not end the scan for the others
-            totals.skipped += 1
-            log.exception("skipped %s (%s): could not classify it", raw.origin, mail.message_id or "no Message-ID")
-            reporter.skipped(str(raw.origin), "internal error while classifying; see the log")
+        except Exception as exc:  # whatever one mail does to parse, authenticate or classify: skip it
+            log.debug("%s could not be handled", raw.origin, exc_info=True)
+            _mail_failed(ctx, state, reporter, totals, peek(raw, _cause(exc)))
             continue
         for item in items:
             out.append(item)
             _learn_accounts(ctx, state, item)
     return out
+
+
+def _read_mail(ctx: Context, raw: RawMail, state: State, totals: ScanTotals) -> list[ClassifiedMail]:
+    """One mail parsed, authenticated and classified (or the originals it forwards); none when seen before.
+    Its message line is reported after all batches, once the accounts the scan learned are known."""
+    mail = parse_mail(raw, max_bytes=ctx.config.mail.max_bytes)
+    totals.read += 1
+    if mail.defects:
+        totals.defective += 1
+        log.warning("mail %s (%s) has defects, read as well as possible: %s",
+                    raw.origin, mail.message_id[:100] or "no Message-ID", "; ".join(mail.defects)[:500])
+    if not ctx.options.all_mail and state.is_seen(mail.key):
+        totals.already_seen += 1
+        return []
+    return [ClassifiedMail(for_later_stages(i.mail), i.authenticity, i.classification, i.forward)
+            for i in _classify(ctx, mail, state)]
+
+
+def _cause(exc: BaseException) -> str:
+    """The one-line cause of a failure: the message of a malformed mail, else the exception and its text."""
+    text = " ".join(str(exc).split())[:300]
+    return text if isinstance(exc, MalformedMail) else f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _mail_failed(ctx: Context, state: State, reporter: Reporter, totals: ScanTotals,
+                 mail: UnreadableMail) -> bool:
+    """Log, count, report and record a mail that could not be handled; raise the alarm when it looks like
+    AWS mail. False when the alarm could not be delivered (the mail then stays unrecorded, for a retry)."""
+    totals.skipped += 1
+    log.warning("skipped %s: %s", mail.where, mail.reason)
+    alarm, delivery = None, ""
+    if ctx.narrowing.wanted(Headers(sender=mail.sender, subject=mail.subject, message_id=mail.message_id)):
+        alarm = render_unreadable(mail, ctx.texts)
+        delivery = _deliver_alarm(ctx, state, totals, alarm)
+    if delivery != "failed":
+        state.record_failure(FailedMail(mail.content_hash, mail.key, mail.where, mail.reason))
+    reporter.skipped(Skipped(mail.where, mail.reason, alarm, delivery))
+    return delivery != "failed"
+
+
+def _deliver_alarm(ctx: Context, state: State, totals: ScanTotals, alarm: Summary) -> str:
+    totals.alarms += 1
+    if not _sending(ctx):
+        totals.printed += 1
+        return "printed"
+    if state.summary_sent(alarm.case_id, alarm.digest):
+        return "sent"
+    try:
+        _send(ctx, state, totals, alarm)
+    except NotifyError as exc:
+        _delivery_failed(alarm.case_id, exc, totals)
+        return "failed"
+    totals.sent += 1
+    return "sent"
+
+
+def _delivery_failed(case_id: str, exc: NotifyError, totals: ScanTotals) -> None:
+    if isinstance(exc, NotifyLoginError):
+        if not totals.delivery_stopped:
+            log.error("%s; no more summaries are sent in this run", exc)
+            totals.delivery_stopped = str(exc)
+            totals.errors.append(str(exc))
+        return
+    log.error("case %s: %s", case_id, exc)
+    totals.errors.append(str(exc))
+
+
+def _case_failed(ctx: Context, state: State, reporter: Reporter, totals: ScanTotals, case: Case,
+                 exc: Exception) -> bool:
+    """A case whose later stages failed: each of its mails is handled as a mail that could not be read."""
+    log.debug("case %s could not be handled", case.case_id, exc_info=True)
+    cause = f"while handling case {case.case_id}: {_cause(exc)}"
+    delivered = True
+    for item in case.mails:
+        m = item.mail
+        delivered &= _mail_failed(ctx, state, reporter, totals, UnreadableMail(
+            where=str(m.origin), reason=cause, content_hash=m.content_hash, sender=str(m.sender),
+            subject=m.subject, date=m.date, message_id=m.message_id))
+    return delivered
+
+
+def _grouped(ctx: Context, state: State, reporter: Reporter, totals: ScanTotals,
+             items: list[ClassifiedMail]) -> list[Case]:
+    """The cases of `items`; should grouping fail on one mail, the others still form their cases."""
+    try:
+        return group_cases(items, ctx.rules.kinds, _earlier(state, items))
+    except TriageError:
+        raise
+    except Exception:
+        log.exception("grouping the mails into cases failed; each mail is grouped on its own")
+    cases = []
+    for item in items:
+        try:
+            cases.extend(group_cases([item], ctx.rules.kinds, _earlier(state, [item])))
+        except Exception as exc:  # this mail alone breaks grouping: skip it, keep the rest
+            alone = Case(item.case_id, item.kind, item.severity, (item,), meaning=ctx.rules.kinds[item.kind])
+            _case_failed(ctx, state, reporter, totals, alone, exc)
+    return cases
 
 
 def _classify(ctx: Context, mail: Mail, state: State) -> list[ClassifiedMail]:
@@ -248,9 +359,22 @@ def needs_summary(case: Case, min_severity: str) -> bool:
     return case.kind == "phishing" or at_least(case.severity, min_severity)
 
 
-def _handle_case(ctx: Context, case: Case, state: State) -> CaseOutcome:
+def _sending(ctx: Context) -> bool:
+    return not (ctx.options.no_send or ctx.options.offline) and ctx.services.send is not None
+
+
+def _send(ctx: Context, state: State, totals: ScanTotals, summary: Summary) -> None:
+    """Send and record a summary. After a refused SMTP login nothing more is tried in this run."""
+    if totals.delivery_stopped:
+        raise NotifyLoginError(totals.delivery_stopped)
+    assert ctx.services.send is not None
+    ctx.services.send(summary)
+    state.record_summary(summary.case_id, summary.digest, subject=summary.subject, text=summary.text)
+
+
+def _handle_case(ctx: Context, case: Case, state: State, totals: ScanTotals) -> CaseOutcome:
     opts = ctx.options
-    sending = not (opts.no_send or opts.offline) and ctx.services.send is not None
+    sending = _sending(ctx)
     owner_due = needs_summary(case, ctx.config.notify.min_severity)
     reason = f"below notify.min_severity ({ctx.config.notify.min_severity})"
     if owner_due and sending and state.summary_sent(case.case_id, case.digest):
@@ -260,6 +384,8 @@ def _handle_case(ctx: Context, case: Case, state: State) -> CaseOutcome:
                                                                                   REPLY_CHANNEL))
     if not owner_due and not replies:
         return CaseOutcome(case, "skipped", reason=reason)
+    if sending and totals.delivery_stopped:
+        raise NotifyLoginError(totals.delivery_stopped)  # before the account check: it cannot be sent
 
     account = None
     if case.meaning.check_account and not (opts.no_aws or opts.offline) and ctx.services.check_account:

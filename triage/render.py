@@ -2,6 +2,9 @@
 
 Every sentence a reader sees lives in `templates/` (jinja2 templates and `texts.toml`); this module only
 loads them and supplies the facts. No link is copied from a mail: the templates build console links.
+Every value a template prints passes `triage.inert` (the environment's `finalize`), unless it is a text
+of texts.toml or a part triage already rendered: no template can forget it, and in the HTML only the
+links triage built become links.
 """
 
 from __future__ import annotations
@@ -9,7 +12,7 @@ from __future__ import annotations
 import html
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, timezone
 from functools import cached_property
 from pathlib import Path
@@ -18,8 +21,9 @@ from typing import TYPE_CHECKING, Any
 from triage.cases import Case
 from triage.config import Config
 from triage.errors import DataError, RulesError
+from triage.inert import Trusted, has_hidden_chars, inert, one_line
 from triage.state import SentSummary
-from triage.untrusted import inert
+from triage.unreadable import UnreadableMail
 
 if TYPE_CHECKING:
     import jinja2
@@ -54,9 +58,12 @@ class Formats:
 
     def jst(self, value: datetime | None) -> str:
         """2026年3月5日（木）午後3時10分（日本時間）: AWS writes UTC, the reader lives in Japan time."""
-        if value is None:
+        try:
+            t = value.astimezone(JST) if value is not None else None
+        except (OverflowError, ValueError):  # a date at the edge of what datetime holds (year 9999)
+            t = None
+        if t is None:
             return self.unknown_date
-        t = value.astimezone(JST)
         return self.date.format(year=t.year, month=t.month, day=t.day, weekday=self.weekdays[t.weekday()],
                                 half=self.morning if t.hour < 12 else self.afternoon, hour=t.hour % 12,
                                 minute=t.minute)
@@ -96,9 +103,11 @@ class Texts:
             lstrip_blocks=True,
             keep_trailing_newline=True,
             undefined=jinja2.StrictUndefined,
+            finalize=_shown,  # nothing from a mail or an account prints live: see triage.inert
         )
+        env.tests["hidden_chars"] = has_hidden_chars
         f = self.formats
-        env.filters.update(jst=f.jst, yen=f.yen, usd=f.usd, inert=inert)
+        env.filters.update(jst=f.jst, yen=f.yen, usd=f.usd, inert=_inert_filter)
         return env
 
     def kind(self, key: str, fallback: str) -> KindText:
@@ -144,8 +153,9 @@ def load_texts(templates_dir: Path) -> Texts:
     kinds = {}
     for key, entry in data.get("kind", {}).items():
         try:
-            kinds[key] = KindText(title=entry["title"], what=entry["what"], steps=tuple(entry.get("steps", ())),
-                                  note=entry.get("note", ""))
+            kinds[key] = KindText(title=Trusted(entry["title"]), what=Trusted(entry["what"]),
+                                  steps=tuple(Trusted(s) for s in entry.get("steps", ())),
+                                  note=Trusted(entry.get("note", "")))
         except (KeyError, TypeError) as exc:
             raise RulesError(f"{path}: [kind.{key}] needs title and what ({exc})") from None
     if "other" not in kinds:
@@ -158,8 +168,29 @@ def load_texts(templates_dir: Path) -> Texts:
     except (KeyError, TypeError) as exc:
         raise RulesError(f"{path}: [formats] needs weekdays, morning, afternoon, date, unknown_date, usd, yen, "
                          f"yen_man and yen_oku ({exc})") from None
-    return Texts(kinds=kinds, labels=data.get("labels", {}), links=data.get("links", {}), templates_dir=templates_dir,
-                 formats=formats)
+    return Texts(kinds=kinds, labels=_trusted(data.get("labels", {})), links=_trusted(data.get("links", {})),
+                 templates_dir=templates_dir, formats=formats)
+
+
+def _trusted(table: dict[str, Any]) -> dict[str, Any]:
+    """texts.toml's strings marked as triage's own, at any depth."""
+    return {k: _trusted(v) if isinstance(v, dict) else Trusted(v) if isinstance(v, str) else v
+            for k, v in table.items()}
+
+
+def _shown(value: object) -> object:
+    """What a template prints: texts of triage as they are, anything else (a mail's Subject, an address,
+    a translated line, a name from the AWS account) made inert."""
+    import markupsafe  # comes with jinja2: only called while a template renders
+
+    if isinstance(value, (Trusted, markupsafe.Markup, int, float)) or value is None:
+        return value
+    return inert(str(value))
+
+
+def _inert_filter(value: object) -> Trusted:
+    """`|inert` in a template: the value made inert once, and not again when printed."""
+    return Trusted(inert(str(value)))
 
 
 def _bytecode_cache() -> jinja2.BytecodeCache | None:
@@ -238,7 +269,8 @@ def render_summary(
     subject = texts.env.get_template("subject.txt.j2").render(context).strip()
     reply = texts.env.get_template("reply.txt.j2").render(context).strip()
     meaning = texts.env.get_template("reply_meaning.txt.j2").render(context).strip()
-    context.update(subject=subject, reply=reply, reply_meaning=re.sub(r"\n{2,}", "\n", meaning))
+    context.update(subject=Trusted(subject), reply=Trusted(reply),
+                   reply_meaning=Trusted(re.sub(r"\n{2,}", "\n", meaning)))
     text = texts.env.get_template("summary.txt.j2").render(context)
     text = re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
     context["body"] = _markup(text_to_html(text))
@@ -294,15 +326,38 @@ def _regions(case: Case) -> list[str]:
 def render_reminder(sent: SentSummary, texts: Texts) -> Summary:
     """A reminder repeats the case's last summary under a short note saying it is a reminder."""
     stamp = datetime.now(UTC)
-    context: dict[str, Any] = {"sent": sent, "labels": texts.labels, "links": texts.links}
+    # The text and subject are triage's own summary, made inert when it was first rendered.
+    shown = replace(sent, subject=Trusted(sent.subject), text=Trusted(sent.text))
+    context: dict[str, Any] = {"sent": shown, "labels": texts.labels, "links": texts.links}
     subject = texts.env.get_template("reminder_subject.txt.j2").render(context).strip()
     text = re.sub(r"\n{3,}", "\n\n", texts.env.get_template("reminder.txt.j2").render(context)).strip() + "\n"
-    context.update(subject=subject, body=_markup(text_to_html(text)))
+    context.update(subject=Trusted(subject), body=_markup(text_to_html(text)))
     return Summary(
         case_id=sent.case_id,
         digest="reminder-" + stamp.strftime("%Y%m%dT%H%M%S"),
         kind=sent.kind,
         severity=sent.severity,
+        subject=subject,
+        text=text,
+        html=texts.env.get_template("summary.html.j2").render(context),
+        reply="",
+    )
+
+
+def render_unreadable(mail: UnreadableMail, texts: Texts) -> Summary:
+    """The short alarm for an AWS-looking mail that could not be read: what its headers still tell, and
+    where to look (the mailbox, the console, the support center)."""
+    context: dict[str, Any] = {"mail": mail, "where": Trusted(one_line(mail.where)), "labels": texts.labels,
+                               "links": texts.links}
+    subject = texts.env.get_template("unreadable_subject.txt.j2").render(context).strip()
+    context["subject"] = Trusted(subject)
+    text = re.sub(r"\n{3,}", "\n\n", texts.env.get_template("unreadable.txt.j2").render(context)).strip() + "\n"
+    context["body"] = _markup(text_to_html(text))
+    return Summary(
+        case_id="unreadable-" + mail.content_hash[:12],
+        digest=mail.content_hash[:16],
+        kind="unreadable",
+        severity="high",
         subject=subject,
         text=text,
         html=texts.env.get_template("summary.html.j2").render(context),

@@ -1,4 +1,5 @@
-"""Console links, built by triage for a region and a resource type (never copied from a mail).
+"""Console links, built by triage for a region and a resource type (never copied from a mail): `Trusted`,
+so a summary shows them as links.
 
 Each type's page is declared by its collector (`Kind.console`); a type without one links the region's EC2 home.
 """
@@ -6,6 +7,7 @@ Each type's page is declared by its collector (`Kind.console`); a type without o
 from __future__ import annotations
 
 from triage.account.records import GLOBAL
+from triage.inert import Trusted
 
 _EC2 = "https://{r}.console.aws.amazon.com/ec2/home?region={r}#"
 _REGION_HOME = _EC2 + "Home:"
@@ -17,12 +19,12 @@ def resource_url(region: str, resource_type: str) -> str:
     from triage.account.collectors import CONSOLE_PAGES
 
     template = CONSOLE_PAGES.get(resource_type, _REGION_HOME)
-    return template.format(r="us-east-1" if region == GLOBAL else region)
+    return Trusted(template.format(r="us-east-1" if region == GLOBAL else region))
 
 
 def region_url(region: str) -> str:
-    return _REGION_HOME.format(r=region)
+    return Trusted(_REGION_HOME.format(r=region))
 
 
 def event_history_url(region: str) -> str:
-    return _EVENT_HISTORY.format(r="us-east-1" if region == GLOBAL else region)
+    return Trusted(_EVENT_HISTORY.format(r="us-east-1" if region == GLOBAL else region))

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from triage.state import State
 
 BATCH = 200
+BATCH_BYTES = 32 * 1024 * 1024
 # Maildir++ subfolders read besides the top level: where AWS's fraud notices often land.
 JUNK_FOLDERS = (".Junk", ".Spam", ".INBOX.Junk", ".INBOX.Spam", ".Junk E-mail", ".Bulk Mail")
 
@@ -62,16 +63,19 @@ def _read(path: Path, origin: Origin) -> RawMail | tuple[str, str]:
 
 
 def _batched(mails: Iterator[RawMail | tuple[str, str]], total: int | None) -> Iterator[Batch]:
+    """Batches of at most BATCH mails and BATCH_BYTES bytes, so memory does not grow with mail size."""
     chunk: list[RawMail] = []
     unreadable: list[tuple[str, str]] = []
+    size = 0
     for mail in mails:
         if isinstance(mail, RawMail):
             chunk.append(mail)
+            size += len(mail.data)
         else:
             unreadable.append(mail)
-        if len(chunk) + len(unreadable) >= BATCH:
+        if len(chunk) + len(unreadable) >= BATCH or size >= BATCH_BYTES:
             yield Batch(tuple(chunk), unreadable=tuple(unreadable), total=total)
-            chunk, unreadable = [], []
+            chunk, unreadable, size = [], [], 0
     if chunk or unreadable:
         yield Batch(tuple(chunk), unreadable=tuple(unreadable), total=total)
 

@@ -244,7 +244,7 @@ class TranslationStage:
 
 def _made_from_html(mail: Mail) -> bool:
     """True when the mail had no text part and its text was made from the HTML part."""
-    return bool(mail.html) and html_to_text(mail.html)[0] == mail.text
+    return mail.text_from_html or (bool(mail.html) and html_to_text(mail.html)[0] == mail.text)
 
 
 def _line(unit: _Unit, results: dict[str, str]) -> Line:

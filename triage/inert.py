@@ -1,0 +1,89 @@
+"""Text that did not come from triage, made inert before it is shown to the owner.
+
+Anything a mail holds (Subject, names, addresses, body lines, their translation) may be written by an
+attacker. Before it enters a summary: a URL, host name or address domain is defanged
+(`hxxps://console[.]aws[.]amazon…`, `no-reply@amazon[.]com`), so no mail client turns it into a link;
+invisible and reordering characters (bidi controls such as U+202E, zero-width spaces, every Unicode
+"format" character) are shown as `⟨U+202E⟩`; control characters, CR and LF included, become a space, so
+one value stays one line and can never start a header or a heading.
+
+Texts triage wrote itself (templates/texts.toml) are `Trusted` and pass unchanged: only their links
+become links. Pure functions; no I/O.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# A URL with a scheme mail clients make clickable, or a bare host name (a letter TLD), an e-mail address's
+# domain included (clients make addresses mailto: links); the local part of an address is left as it is.
+# One pass, no overlap, linear.
+_LINKABLE = re.compile(
+    r"(?P<scheme>(?:https?|ftps?|wss?|hxxps?|fxps?)://)(?P<host>[^\s/?#<>\"'`\\]*)(?P<rest>[^\s<>\"'`]*)"
+    r"|(?P<bare>(?:[a-z0-9](?:[a-z0-9\-]{0,62})\.)+[a-z]{2,63})(?![A-Za-z0-9_.\-]*@)",
+    re.IGNORECASE,
+)
+_DOT = re.compile(r"(?<!\[)\.(?!\])")  # a dot not already defanged
+_SCHEME = re.compile(r"(https?|ftps?|wss?)(?=://)", re.IGNORECASE)
+_SCHEMES = {"http": "hxxp", "https": "hxxps", "ftp": "fxp", "ftps": "fxps", "ws": "wx", "wss": "wxs"}
+
+
+class Trusted(str):
+    """A text triage wrote (templates/texts.toml, an already rendered part): shown as it is."""
+
+    __slots__ = ()
+
+
+def inert(value: str) -> str:
+    """`value` safe to show: defanged links, visible format characters, no control characters."""
+    if isinstance(value, Trusted):
+        return value
+    return _LINKABLE.sub(_defang, _visible(value))
+
+
+def one_line(value: str) -> str:
+    """`value` fit for a header of a mail triage sends: controls, CR and LF become spaces, whoever wrote it."""
+    return " ".join("".join(" " if _is_control(ch) else ch for ch in value).split())
+
+
+def has_hidden_chars(value: object) -> bool:
+    """True when `value` holds a character a reader cannot see or that reorders text (or a control)."""
+    return any(_is_hidden(ch) or _is_control(ch) for ch in str(value))
+
+
+def defang_url(url: str) -> str:
+    """One URL defanged: `hxxps://console[.]aws[.]amazon[.]com/…`."""
+    return _LINKABLE.sub(_defang, url)
+
+
+def _defang(match: re.Match[str]) -> str:
+    """Every scheme in the match made unclickable (a URL may hold another: `…/login=Zhttps://…`), every dot
+    bracketed."""
+    text = _SCHEME.sub(lambda m: _SCHEMES.get(m.group(1).lower(), m.group(1)), match.group(0))
+    return _DOT.sub("[.]", text)
+
+
+def _visible(value: str) -> str:
+    if value.isascii() and value.isprintable():
+        return value
+    out: list[str] = []
+    for ch in value:
+        if _is_control(ch):
+            out.append(" ")
+        elif _is_hidden(ch):
+            out.append(f"⟨U+{ord(ch):04X}⟩")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _is_control(ch: str) -> bool:
+    """C0 and C1 controls, DEL, and the Unicode line and paragraph separators."""
+    return unicodedata.category(ch) in ("Cc", "Zl", "Zp")
+
+
+def _is_hidden(ch: str) -> bool:
+    """Format characters: bidi embeddings, overrides and isolates, zero-width (non-)joiners and spaces,
+    the word joiner, the BOM, soft hyphens, tag characters."""
+    return unicodedata.category(ch) == "Cf"
