@@ -11,6 +11,10 @@ Three runs of `check_account`, all in this run:
   sequential   the same calls one after another (max_in_flight=1)
   one region   the slowest region alone, concurrent (`check-account --regions <it>`)
 
+With `--accounts K` (issue 15), the management account makes an Organization of K-1 more member accounts,
+each attacked the same way, and a fourth run checks all K accounts (`check-account --all-accounts`, the
+members through the assumed role) in the sweep's one pool; it is compared with the one-account run.
+
 Printed: the times, the calls made, and the ratios for the two goals of issue 4:
   - concurrent is at least 10x faster than sequential;
   - concurrent takes at most 3x the time of the slowest single region. "The time of a region" is
@@ -32,14 +36,15 @@ from tests.aws_server import FAKE_ENV  # the same throw-away credentials the tes
 
 ROOT = Path(__file__).resolve().parent.parent
 DELAY = 0.100
+ROLE = "OrganizationAccountAccessRole"
 ATTACK = {
     "us-east-1": 60, "us-east-2": 40, "us-west-2": 40, "eu-west-1": 30, "eu-central-1": 30,
     "ap-southeast-1": 30, "ap-south-1": 25, "sa-east-1": 20, "ca-central-1": 15, "eu-north-1": 10,
 }
 
 
-def serve_moto(conn: Any) -> None:
-    """Child process: moto with the attacked account, warmed up."""
+def serve_moto(conn: Any, accounts: int) -> None:
+    """Child process: moto with the attacked account (and `accounts - 1` attacked members), warmed up."""
     sys.path.insert(0, str(ROOT))
     os.environ.update(FAKE_ENV)
     import boto3
@@ -48,19 +53,33 @@ def serve_moto(conn: Any) -> None:
 
     moto = MotoServer()
     with aws_environment(moto.url):
-        for region, count in ATTACK.items():
-            boto3.client("ec2", region_name=region).run_instances(
-                ImageId="ami-12c6146b", MinCount=count, MaxCount=count, InstanceType="c5.4xlarge")
-        iam = boto3.client("iam")
-        for user in ("owner", "backup-admin", "svc-deploy"):
-            iam.create_user(UserName=user)
-            iam.create_access_key(UserName=user)
+        attack(boto3.Session())
+        if accounts > 1:
+            org = boto3.client("organizations")
+            org.create_organization(FeatureSet="ALL")
+            for n in range(accounts - 1):
+                member = org.create_account(AccountName=f"m{n}", Email=f"m{n}@example.jp")["CreateAccountStatus"]
+                c = boto3.client("sts").assume_role(RoleArn=f"arn:aws:iam::{member['AccountId']}:role/{ROLE}",
+                                                    RoleSessionName="plant")["Credentials"]
+                attack(boto3.Session(aws_access_key_id=c["AccessKeyId"], aws_secret_access_key=c["SecretAccessKey"],
+                                     aws_session_token=c["SessionToken"]))
     conn.send(moto.url)
     conn.recv()  # until the parent is done
     moto.stop()
 
 
-def serve_proxy(conn: Any, upstream: str) -> None:
+def attack(session: Any) -> None:
+    """One account of the seed case: 300 instances in ten regions, three IAM users with keys."""
+    for region, count in ATTACK.items():
+        session.client("ec2", region_name=region).run_instances(
+            ImageId="ami-12c6146b", MinCount=count, MaxCount=count, InstanceType="c5.4xlarge")
+    iam = session.client("iam")
+    for user in ("owner", "backup-admin", "svc-deploy"):
+        iam.create_user(UserName=user)
+        iam.create_access_key(UserName=user)
+
+
+def serve_proxy(conn: Any, upstream: str, accounts: int) -> None:
     """Child process: the proxy adding DELAY to every call.
 
     A first check, untimed and without delay, goes through to moto and the proxy keeps moto's answers;
@@ -70,12 +89,14 @@ def serve_proxy(conn: Any, upstream: str) -> None:
     sys.path.insert(0, str(ROOT))
     os.environ.update(FAKE_ENV)
     from tests.aws_server import AwsProxy, aws_environment
-    from triage.account import check_account
+    from triage.account import check_account, check_accounts
     from triage.config import AwsSettings, BillingSettings
 
     proxy = AwsProxy(upstream, canned=canned(), replay=True)
     with aws_environment(proxy.url):
         check_account(AwsSettings(), BillingSettings())
+        if accounts > 1:
+            check_accounts(AwsSettings(organization_role=ROLE), BillingSettings(), all_accounts=True)
     proxy.delay = DELAY
     conn.send(proxy.url)
     conn.recv()
@@ -112,32 +133,52 @@ def run(regions: tuple[str, ...] | None, max_in_flight: int, per_region: int) ->
     return time.monotonic() - start, report, dict(busy), calls[0]
 
 
+def run_all_accounts() -> tuple[float, Any]:
+    from triage.account import check_accounts
+    from triage.config import AwsSettings, BillingSettings
+
+    start = time.monotonic()
+    many = check_accounts(AwsSettings(organization_role=ROLE), BillingSettings(), all_accounts=True)
+    return time.monotonic() - start, many
+
+
 def main() -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--accounts", type=int, default=1, help="K accounts: the management account and K-1 members")
+    accounts = max(1, parser.parse_args().accounts)
     sys.path.insert(0, str(ROOT))
     context = multiprocessing.get_context("spawn")
     moto_end, moto_child = context.Pipe()
-    moto = context.Process(target=serve_moto, args=(moto_child,), daemon=True)
+    moto = context.Process(target=serve_moto, args=(moto_child, accounts), daemon=True)
     moto.start()
     proxy_end, proxy_child = context.Pipe()
-    proxy = context.Process(target=serve_proxy, args=(proxy_child, moto_end.recv()), daemon=True)
+    proxy = context.Process(target=serve_proxy, args=(proxy_child, moto_end.recv(), accounts), daemon=True)
     proxy.start()
     os.environ.update(FAKE_ENV)
     os.environ["AWS_ENDPOINT_URL"] = proxy_end.recv()
     try:
         concurrent, report, _, tasks = run(None, 24, 6)
-        sequential, seq_report, busy, _ = run(None, 1, 1)
-        regional = {r: t for r, t in busy.items() if r != "global"}
-        slowest = max(regional, key=lambda r: regional[r])
-        alone, _, _, _ = run((slowest,), 24, 6)
+        many_time, many = 0.0, None
+        if accounts > 1:  # issue 15's comparison only: K accounts against the one account just measured
+            many_time, many = run_all_accounts()
+        else:
+            sequential, seq_report, busy, _ = run(None, 1, 1)
+            regional = {r: t for r, t in busy.items() if r != "global"}
+            slowest = max(regional, key=lambda r: regional[r])
+            alone, _, _, _ = run((slowest,), 24, 6)
     finally:
         for end, process in ((proxy_end, proxy), (moto_end, moto)):
             end.send("stop")
             process.join(timeout=30)
 
-    assert len(report.resources) == len(seq_report.resources), "both sweeps must see the same account"
     print(f"account: {len(report.resources)} resources in {len(report.regions_swept)} regions swept; "
           f"{tasks} listings; {DELAY * 1000:.0f} ms added to every call")
     print(f"concurrent sweep (24 in flight, 6 per region): {concurrent:7.2f} s")
+    if accounts > 1:
+        return compare_accounts(accounts, concurrent, report, many_time, many)
+    assert len(report.resources) == len(seq_report.resources), "both sweeps must see the same account"
     print(f"sequential sweep (the same calls, one by one):  {sequential:7.2f} s")
     print(f"slowest region {slowest}, its calls one by one:  {regional[slowest]:7.2f} s")
     print(f"slowest region {slowest} checked alone:          {alone:7.2f} s")
@@ -149,6 +190,19 @@ def main() -> int:
           f"(goal <= 3x: {'met' if by_calls <= 3 else 'MISSED'})")
     print(f"concurrent / slowest region checked alone:      {by_alone:4.2f}x   "
           f"(goal <= 3x: {'met' if by_alone <= 3 else 'MISSED'})")
+    return 0
+
+
+def compare_accounts(accounts: int, concurrent: float, report: Any, many_time: float, many: Any) -> int:
+    """Issue 15's goal: K accounts x all regions in the one pool, against one account in the same run."""
+    checked = [r for r in many.reports if r.checked]
+    assert len(many.reports) == accounts == len(checked), [getattr(r, "reason", "") for r in many.reports]
+    assert all(len(r.of_type("instance")) == len(report.of_type("instance")) for r in checked), "seen whole"
+    ratio = many_time / concurrent
+    print(f"{accounts} accounts x all regions, one pool:   {many_time:7.2f} s "
+          f"({sum(len(r.resources) for r in checked)} resources)")
+    print(f"{accounts} accounts / one account: {ratio:4.2f}x   (goal for 5 accounts <= 2x: "
+          f"{'met' if ratio <= 2 else 'MISSED'})")
     return 0
 
 

@@ -97,6 +97,7 @@ class MotoServer:
 
 # --- which operation a request is -------------------------------------------------------------
 
+_SIGNER = re.compile(r"Credential=([^/]+)/")
 _SCOPE = re.compile(r"Credential=[^/]+/\d{8}/([^/]+)/([^/]+)/aws4_request")
 
 
@@ -205,6 +206,7 @@ class Fault:
     kind: str  # "denied" | "throttled"
     times: int | None = None  # None: every time; else only the first `times` requests
     regions: frozenset[str] | None = None  # None: every region
+    body_contains: bytes | None = None  # None: every request; else only those whose body holds these bytes
     seen: int = 0
 
 
@@ -246,10 +248,12 @@ class AwsProxy:
         with self._lock:
             self.calls.append(call)
 
-    def fault_for(self, call: Call) -> str | None:
+    def fault_for(self, call: Call, body: bytes = b"") -> str | None:
         with self._lock:
             fault = self.faults.get(call.action)
             if fault is None or (fault.regions is not None and call.region not in fault.regions):
+                return None
+            if fault.body_contains is not None and fault.body_contains not in body:
                 return None
             fault.seen += 1
             if fault.times is not None and fault.seen > fault.times:
@@ -260,16 +264,17 @@ class AwsProxy:
         with self._lock:
             return {c.action for c in self.calls}
 
-    def recalled(self, call: Call, path: str, body: bytes) -> Reply | None:
+    def recalled(self, call: Call, path: str, body: bytes, who: str = "") -> Reply | None:
+        """`who`: the access key that signed the request, so that each account gets its own answers."""
         if not self.replay:
             return None
         with self._lock:
-            return self._answers.get((call.region, call.action, path, body))
+            return self._answers.get((who, call.region, call.action, path, body))
 
-    def remember(self, call: Call, path: str, body: bytes, reply: Reply) -> None:
+    def remember(self, call: Call, path: str, body: bytes, reply: Reply, who: str = "") -> None:
         if self.replay and 200 <= reply[0] < 300:
             with self._lock:
-                self._answers[(call.region, call.action, path, body)] = reply
+                self._answers[(who, call.region, call.action, path, body)] = reply
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -304,16 +309,18 @@ class _Handler(BaseHTTPRequestHandler):
             proxy.record(call)
             if proxy.delay:
                 time.sleep(proxy.delay)
-        fault = proxy.fault_for(call)
+        fault = proxy.fault_for(call, body)
         if fault:
             self._send(*error_reply(call, fault))
         elif call.action in proxy.canned:
             self._send(*proxy.canned[call.action](call))
         else:
-            reply = proxy.recalled(call, self.path, body)
+            who = _SIGNER.search(self.headers.get("Authorization", ""))
+            signer = who.group(1) if who else ""
+            reply = proxy.recalled(call, self.path, body, signer)
             if reply is None:
                 reply = self._forward(body)
-                proxy.remember(call, self.path, body, reply)
+                proxy.remember(call, self.path, body, reply, signer)
             self._send(*reply)
 
     def _forward(self, body: bytes) -> Reply:

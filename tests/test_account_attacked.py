@@ -405,11 +405,11 @@ def test_json_lines_are_resources_then_gaps_then_the_account(attacked: Attacked)
     kinds = [r["type"] for r in records]
     assert kinds == sorted(kinds, key=["resource", "gap", "account"].index)
     resource = next(r for r in records if r["type"] == "resource" and r["resource_type"] == "instance")
-    assert list(resource) == ["type", "region", "service", "resource_type", "id", "state", "created", "detail",
-                              "suspicious", "reasons"]
+    assert list(resource) == ["type", "account_id", "region", "service", "resource_type", "id", "state", "created",
+                              "detail", "suspicious", "reasons"]
     assert resource["created"].endswith("Z")
     gap = next(r for r in records if r["type"] == "gap")
-    assert list(gap) == ["type", "region", "service", "reason"]
+    assert list(gap) == ["type", "account_id", "region", "service", "reason"]
     json.dumps(records)  # every line serialises
 
 

@@ -104,7 +104,8 @@ def test_gap_lines_in_json(denied_and_throttled: tuple[AccountReport, AwsProxy])
     records = json_records(denied_and_throttled[0])
     gaps = [r for r in records if r["type"] == "gap"]
     reason = "lambda:ListFunctions was throttled by AWS and retries ran out (TooManyRequestsException)"
-    assert {"type": "gap", "region": "eu-west-2", "service": "lambda", "reason": reason} in gaps
+    assert {"type": "gap", "account_id": "123456789012", "region": "eu-west-2", "service": "lambda",
+            "reason": reason} in gaps
     excluded = [g for g in gaps if g["service"] == "all"]
     assert excluded and all("not in the configured regions" in g["reason"] or "not enabled" in g["reason"]
                             for g in excluded)

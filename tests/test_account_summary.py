@@ -66,7 +66,8 @@ def test_a_check_that_cannot_run_is_said_in_the_summary_and_the_scan_goes_on(tmp
                        "--config", str(_empty_config(tmp_path))], Environment(stdout=out, stderr=err))
     assert status == 0
     text = out.getvalue()
-    assert "AWS アカウントの中を確認しようとしましたが、確認できませんでした。" in text
+    # The mails name account 123456789012, and no credentials work: that account is said to be unchecked.
+    assert "メールに書かれた AWS アカウント 123456789012 の中は、確認していません。" in text
     assert "no AWS credentials found" in text
 
 

@@ -96,6 +96,8 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--json", action="store_true", help="JSON lines on stdout")
     check.add_argument("--profile", help="AWS profile (default: [aws] profile, then boto3's chain)")
     check.add_argument("--regions", help="comma-separated region codes (default: [aws] regions, or all)")
+    check.add_argument("--all-accounts", action="store_true",
+                       help="every account of the Organization, through [aws] organization_role")
     check.add_argument("--case", help="check again for this case and compare with its last check")
     check.add_argument("--state", help="SQLite state file with the case (default under the XDG state dir)")
 
@@ -405,6 +407,8 @@ def _check_account(args: argparse.Namespace, config: Config, env: Environment) -
     if args.case:
         return _recheck(args, config, aws, env)
     progress = Progress(env, "regions read")
+    if args.all_accounts:
+        return _check_all_accounts(aws, config, env, progress, as_json=args.json)
     try:
         report = check_account(aws, config.billing, rules_dir=paths.rules_dir(env.environ), limits=SweepLimits(),
                                progress=progress.update)
@@ -451,6 +455,28 @@ def _recheck(args: argparse.Namespace, config: Config, aws: Any, env: Environmen
         print(_account_text(report), file=env.stdout)
         print(render_progress(progress, texts).rstrip(), file=env.stdout)
     return int(ExitStatus.OK if _checked_everything(report) else ExitStatus.PARTIAL_CHECK)
+
+
+def _check_all_accounts(aws: Any, config: Config, env: Environment, progress: Progress, *, as_json: bool) -> int:
+    """--all-accounts: every account of the Organization, each with its own tables (or JSON lines)."""
+    from triage.account import AccountReport, check_accounts, json_records
+
+    try:
+        many = check_accounts(aws, config.billing, all_accounts=True, rules_dir=paths.rules_dir(env.environ),
+                              progress=progress.update)
+    finally:
+        progress.finish()
+    if as_json:
+        for record in json_records(many):
+            print(json.dumps(record, ensure_ascii=False), file=env.stdout)
+    else:
+        parts = [f"Organization of management account {many.management_account}: {len(many.reports)} accounts"]
+        parts += [_account_text(r) if isinstance(r, AccountReport)
+                  else f"AWS account {r.account_id}: NOT CHECKED: {r.reason}" for r in many.reports]
+        print("\n\n".join(parts), file=env.stdout)
+    # An account that could not be checked, or a gap in one that was, is a partial check.
+    complete = all(isinstance(r, AccountReport) and _checked_everything(r) for r in many.reports)
+    return int(ExitStatus.OK if complete and not many.organization_gap else ExitStatus.PARTIAL_CHECK)
 
 
 def _region_codes(text: str) -> tuple[str, ...]:

@@ -83,11 +83,25 @@ class NotifySettings:
 
 
 @dataclass(frozen=True)
+class AccountAccess:
+    """How triage reaches one account ([aws.accounts]): a profile of the AWS config files, or a role that the
+    default credentials assume (always with triage's read-only session policy)."""
+
+    profile: str | None = None
+    role_arn: str | None = None
+
+
+@dataclass(frozen=True)
 class AwsSettings:
     profile: str | None = None
     regions: tuple[str, ...] | None = None  # None: "all", every region that can hold resources
     home_regions: tuple[str, ...] = ()
     account_ids: tuple[str, ...] = ()
+    accounts: tuple[tuple[str, AccountAccess], ...] = ()  # [aws.accounts]: account id -> how to reach it
+    organization_role: str | None = None  # the role assumed in each member account of the Organization
+
+    def access_for(self, account_id: str) -> AccountAccess | None:
+        return dict(self.accounts).get(account_id)
 
 
 @dataclass(frozen=True)
@@ -247,7 +261,7 @@ def _notify(s: _Section) -> NotifySettings:
 
 
 def _aws(s: _Section) -> AwsSettings:
-    s.known("profile", "regions", "home_regions", "account_ids")
+    s.known("profile", "regions", "home_regions", "account_ids", "accounts", "organization_role")
     regions: tuple[str, ...] | None = None
     raw = s.data.get("regions", "all")
     if raw != "all":
@@ -261,12 +275,49 @@ def _aws(s: _Section) -> AwsSettings:
     for a in account_ids:
         if not re.fullmatch(r"\d{12}", a):
             raise ConfigError(f"[aws] account id {a!r} must be 12 digits, written as a string, in {s.where}")
+    role = s.optional_string("organization_role")
+    if role is not None and not _ROLE_NAME.fullmatch(role):
+        raise ConfigError(f"[aws] organization_role {role!r} must be a role name (like OrganizationAccountAccessRole), "
+                          f"not an ARN, in {s.where}")
     return AwsSettings(
         profile=s.optional_string("profile"),
         regions=regions,
         home_regions=s.strings("home_regions"),
         account_ids=account_ids,
+        accounts=_accounts(s),
+        organization_role=role,
     )
+
+
+_ROLE_NAME = re.compile(r"[\w+=,.@-]{1,64}")
+_ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::(\d{12}):role/[\w+=,.@/-]{1,512}")
+
+
+def _accounts(s: _Section) -> tuple[tuple[str, AccountAccess], ...]:
+    """[aws.accounts]: "404917256318" = { profile = "old-personal" } or { role_arn = "arn:aws:iam::…:role/…" }."""
+    table = s.data.get("accounts", {})
+    if not isinstance(table, dict):
+        raise ConfigError(f"[aws.accounts] must be a table of account ids in {s.where}")
+    out = []
+    for account_id, entry in table.items():
+        where = f"[aws.accounts] {account_id!r} in {s.where}"
+        if not re.fullmatch(r"\d{12}", account_id):
+            raise ConfigError(f"{where}: an account id must be 12 digits, written in quotes")
+        if not isinstance(entry, dict) or set(entry) - {"profile", "role_arn"} or len(entry) != 1 \
+                or not all(isinstance(v, str) and v.strip() for v in entry.values()):
+            raise ConfigError(f'{where}: write either {{ profile = "name" }} '
+                              f'or {{ role_arn = "arn:aws:iam::…:role/…" }}')
+        arn = entry.get("role_arn")
+        if arn is not None:
+            match = _ROLE_ARN.fullmatch(arn)
+            if not match:
+                raise ConfigError(f"{where}: role_arn {arn!r} is not an IAM role ARN "
+                                  f"(arn:aws:iam::<account>:role/<name>)")
+            if match.group(1) != account_id:
+                raise ConfigError(f"{where}: role_arn {arn!r} is a role of account {match.group(1)}, "
+                                  f"not of {account_id}")
+        out.append((account_id, AccountAccess(profile=entry.get("profile"), role_arn=arn)))
+    return tuple(out)
 
 
 def _rules(s: _Section, *, base: Path) -> RulesSettings:

@@ -23,6 +23,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# The texts (templates/texts.toml keys, named by rules) of an AWS Organizations notice: a new account in the
+# Organization. With [aws] organization_role, such a case sweeps every account of the Organization.
+ORGANIZATION_TEXTS = frozenset({"early-org-account"})
+
 
 def services_from_config(config: Config, options: ScanOptions, env: Mapping[str, str], *, state: State,
                          deepl_retry: RetryPolicy | None = None) -> Services:
@@ -48,13 +52,18 @@ def account_check(config: Config, env: Mapping[str, str]) -> AccountCheck:
     rules_dir = paths.rules_dir(env)
 
     def check(case: Case) -> object:
-        from triage.account import AccountNotChecked, check_account
+        from triage.account import AccountNotChecked, check_accounts
 
         entities = [m.classification.entities for m in case.mails]
         named = {i for e in entities for i in (*e.instance_ids, *e.access_key_ids)}
+        accounts = tuple(dict.fromkeys(a for e in entities for a in e.account_ids))
+        notice = any(m.classification.text in ORGANIZATION_TEXTS for m in case.mails)
         try:
-            return check_account(config.aws, config.billing, incident_start=case.first_date, named_ids=named,
-                                 rules_dir=rules_dir)
+            report = check_accounts(config.aws, config.billing, named_accounts=accounts, organization_notice=notice,
+                                    incident_start=case.first_date, named_ids=named, rules_dir=rules_dir)
+            # One account (the one the mail names, or the default credentials'): its report on its own.
+            many = len(report.reports) > 1 or report.management_account or report.organization_gap
+            return report if many else report.reports[0]
         except RefusedAwsCall:
             raise
         except TriageError as exc:

@@ -13,13 +13,15 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from triage.account.check import SweepLimits, check_account
-    from triage.account.report import AccountNotChecked, AccountReport, json_records
+    from triage.account.check import SweepLimits, check_account, check_accounts
+    from triage.account.report import AccountNotChecked, AccountReport, AccountsReport, json_records
 
-_WHERE = {"SweepLimits": "check", "check_account": "check",
-          "AccountNotChecked": "report", "AccountReport": "report", "json_records": "report"}
+_WHERE = {"SweepLimits": "check", "check_account": "check", "check_accounts": "check",
+          "AccountNotChecked": "report", "AccountReport": "report", "AccountsReport": "report",
+          "json_records": "report"}
 
-__all__ = ["AccountNotChecked", "AccountReport", "SweepLimits", "check_account", "json_records"]
+__all__ = ["AccountNotChecked", "AccountReport", "AccountsReport", "SweepLimits", "check_account", "check_accounts",
+           "json_records"]
 
 
 def __getattr__(name: str) -> Any:

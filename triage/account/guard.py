@@ -51,16 +51,37 @@ def is_read(action: str) -> bool:
     return operation.startswith(READ_PREFIXES)
 
 
+# Reaches another account; passes only with a session policy (see `install_guard`), never elsewhere.
+ASSUME_ROLE = "sts:AssumeRole"
+
+
 def check_call(model: OperationModel, **_: Any) -> None:
     """The `before-call` handler. Returns nothing, so botocore goes on to send a read."""
     action = action_name(model)
-    if not is_read(action):
+    if not is_read(action) and action != ASSUME_ROLE:
         raise RefusedAwsCall(
             f"refused the AWS call {action}: triage only reads the account; this is a bug in triage, "
             f"please report it"
         )
 
 
-def install_guard(events: Any) -> None:
-    """Hang the guard on a botocore event emitter (a session's, so that every client gets it)."""
+def session_policy_guard(policy: str) -> Any:
+    """The `before-parameter-build` handler of sts:AssumeRole: the call must carry exactly `policy`."""
+
+    def check(params: dict[str, Any], **_: Any) -> None:
+        if params.get("Policy") != policy:
+            raise RefusedAwsCall(
+                "refused sts:AssumeRole without triage's read-only session policy; this is a bug in triage, "
+                "please report it"
+            )
+
+    return check
+
+
+def install_guard(events: Any, session_policy: str | None = None) -> None:
+    """Hang the guard on a botocore event emitter (a session's, so that every client gets it).
+
+    AssumeRole passes only with `session_policy`; without one (None), every AssumeRole is refused."""
     events.register("before-call", check_call, unique_id="triage-read-only-guard")
+    events.register("before-parameter-build.sts.AssumeRole", session_policy_guard(session_policy or "\0"),
+                    unique_id="triage-session-policy-guard")

@@ -15,6 +15,12 @@ from triage.account.session import Clients
 from triage.account.sweep import Task
 
 IDENTITY_CALLS = ("sts:GetCallerIdentity",)
+# Called with the default credentials only, to reach another account; never allowed inside an account
+# (the session policy leaves it out), and the guard lets it through only with that session policy.
+CREDENTIAL_CALLS = ("sts:AssumeRole",)
+# AWS's limit for the plain text of a session policy; the packed (compressed) size AWS also checks is
+# smaller than this for a policy of action names (PackedPolicySize in AssumeRole's answer says how much).
+SESSION_POLICY_MAX_CHARS = 2048
 
 
 def all_calls() -> frozenset[str]:
@@ -25,7 +31,7 @@ def all_calls() -> frozenset[str]:
 def allowed_operations() -> dict[str, frozenset[str]]:
     """The declared calls by botocore service name (for the services triage uses, IAM's prefix is it)."""
     by_service: dict[str, set[str]] = {}
-    for call in all_calls():
+    for call in (*all_calls(), *CREDENTIAL_CALLS):
         prefix, operation = call.split(":", 1)
         by_service.setdefault(prefix, set()).add(operation)
     return {service: frozenset(ops) for service, ops in by_service.items()}
@@ -48,9 +54,8 @@ def account_tasks(clients: Clients, wanted: Sequence[str] | None, today: date) -
     ]
 
 
-def policy_json() -> str:
-    """contrib/iam-policy.json: the least-privilege policy allowing exactly `all_calls()` (a test compares)."""
-    policy = {
+def _policy() -> dict[str, object]:
+    return {
         "Version": "2012-10-17",
         "Statement": [{
             "Sid": "TriageReadOnlyAccountCheck",
@@ -59,4 +64,20 @@ def policy_json() -> str:
             "Resource": "*",
         }],
     }
-    return json.dumps(policy, indent=2) + "\n"
+
+
+def policy_json() -> str:
+    """contrib/iam-policy.json: the least-privilege policy allowing exactly `all_calls()` (a test compares)."""
+    return json.dumps(_policy(), indent=2) + "\n"
+
+
+def session_policy() -> str:
+    """The session policy passed on every AssumeRole: the same policy as contrib/iam-policy.json, compact.
+
+    The role in a member account is often AdministratorAccess; with this policy the session can do only
+    the intersection, so triage stays read-only there whatever the role allows.
+    """
+    text = json.dumps(_policy(), separators=(",", ":"))
+    if len(text) > SESSION_POLICY_MAX_CHARS:  # a collector declared too many calls for AssumeRole to take
+        raise ValueError(f"the session policy is {len(text)} characters; AWS takes at most {SESSION_POLICY_MAX_CHARS}")
+    return text

@@ -24,14 +24,19 @@ from triage.output import utc_z
 # The order types are shown in, most expensive and most telling first (declared by the collectors).
 TYPE_ORDER = RESOURCE_TYPES
 _SAMPLE = 5
+_MINING_REASONS = frozenset({"mining-instance-type", "mining-name"})
 
 
 @dataclass(frozen=True)
 class AccountNotChecked:
-    """The check could not run at all (no credentials, a bad profile, a refused key)."""
+    """The check could not run at all (no credentials, a bad profile, a refused key, a role not assumed)."""
 
     reason: str
     checked: bool = False
+    account_id: str = ""  # the account that was not checked, when one was wanted ("" : whichever)
+    missing_credentials: bool = False  # nothing in the config reaches this account
+    reached: str = ""  # the account the default credentials reach instead ("" when unknown)
+    via: str = ""  # how triage tried to reach it: profile | role | organization | default
 
 
 @dataclass(frozen=True)
@@ -89,6 +94,14 @@ class AccountReport:
     region_names: RegionNames
     seconds: float
     checked: bool = True
+    via: str = "default"  # how the account was reached: default | profile | role | organization
+
+    @property
+    def findings(self) -> tuple[int, int]:
+        """How suspicious the account looks, for putting accounts in order: the suspicious resources that
+        look like mining (what runs up the bill), then all suspicious resources."""
+        mining = sum(1 for r in self.suspicious if _MINING_REASONS & set(r.reasons))
+        return mining, len(self.suspicious)
 
     # --- the account line ---------------------------------------------------------------------
 
@@ -206,6 +219,40 @@ class AccountReport:
         return tuple(r for r in self.resources if r.resource_type == "access-key" and r.detail.get("user") == user)
 
 
+AnyReport = AccountReport | AccountNotChecked
+
+
+@dataclass(frozen=True)
+class AccountsReport:
+    """The check of several accounts (those the mails name, or every account of an Organization): a report
+    per account, the most suspicious first, then the clean ones, then the ones that could not be checked."""
+
+    reports: tuple[AnyReport, ...]
+    management_account: str = ""  # the Organization's management account, when its accounts were swept
+    organization_gap: str = ""  # why the Organization's accounts could not be listed
+    checked: bool = False  # not one account's report: the one-account template parts leave it alone
+
+    @property
+    def with_findings(self) -> tuple[AccountReport, ...]:
+        found = [r for r in self.reports if isinstance(r, AccountReport) and r.suspicious]
+        return tuple(sorted(found, key=lambda r: (-r.findings[0], -r.findings[1], -len(r.resources), r.account_id)))
+
+    @property
+    def clean(self) -> tuple[AccountReport, ...]:
+        return tuple(r for r in self.reports if isinstance(r, AccountReport) and not r.suspicious)
+
+    @property
+    def not_checked(self) -> tuple[AccountNotChecked, ...]:
+        return tuple(r for r in self.reports if isinstance(r, AccountNotChecked))
+
+    @property
+    def account_ids(self) -> tuple[str, ...]:
+        return tuple(r.account_id for r in self.reports)
+
+    def report_for(self, account_id: str) -> AnyReport | None:
+        return next((r for r in self.reports if r.account_id == account_id), None)
+
+
 def group_by_type(resources: list[Resource], region: str) -> tuple[TypeGroup, ...]:
     groups = []
     for resource_type in sorted({r.resource_type for r in resources}, key=_type_rank):
@@ -276,7 +323,19 @@ def account_record(report: AccountReport) -> dict[str, Any]:
     }
 
 
-def json_records(report: AccountReport) -> list[dict[str, Any]]:
-    """Resources (by region, then type), then gaps, then the account line last."""
+def not_checked_record(report: AccountNotChecked) -> dict[str, Any]:
+    return {"type": "account-not-checked", "account_id": report.account_id, "reason": report.reason,
+            "missing_credentials": report.missing_credentials}
+
+
+def json_records(report: AnyReport | AccountsReport) -> list[dict[str, Any]]:
+    """Per account: resources (by region, then type), then gaps, then the account line last. Every line
+    carries the account it is about."""
+    if isinstance(report, AccountsReport):
+        return [record for one in report.reports for record in json_records(one)]
+    if isinstance(report, AccountNotChecked):
+        return [not_checked_record(report)]
     ordered = sorted(report.resources, key=lambda r: (r.region == GLOBAL, r.region, _type_rank(r.resource_type), r.id))
-    return [*map(resource_record, ordered), *map(gap_record, report.gaps), account_record(report)]
+    lines = [*map(resource_record, ordered), *map(gap_record, report.gaps)]
+    return [*({"type": line["type"], "account_id": report.account_id, **line} for line in lines),
+            account_record(report)]

@@ -38,11 +38,33 @@ class Identity:
     access_key_id: str
 
 
-def open_session(profile: str | None, allowed: Mapping[str, frozenset[str]] | None = None) -> boto3.Session:
-    """A session on boto3's credential chain with the read-only guard installed.
+@dataclass(frozen=True)
+class RoleCredentials:
+    """The temporary credentials AssumeRole handed out for one account."""
+
+    access_key_id: str
+    secret_access_key: str
+    session_token: str
+
+
+def read_only_models(allowed: Mapping[str, frozenset[str]], core: botocore.session.Session | None = None
+                     ) -> ReadOnlyModels:
+    """The model loader cut down to `allowed`; one can serve the sessions of many accounts, so that each
+    service's model is read and cut once per check, not once per account."""
+    data_path = (core or botocore.session.Session()).get_config_variable("data_path")
+    extra = [os.path.expanduser(p) for p in data_path.split(os.pathsep)] if data_path else None
+    return ReadOnlyModels(allowed, extra_search_paths=extra)
+
+
+def open_session(profile: str | None, allowed: Mapping[str, frozenset[str]] | None = None, *,
+                 credentials: RoleCredentials | None = None, session_policy: str | None = None,
+                 models: ReadOnlyModels | None = None) -> boto3.Session:
+    """A session on boto3's credential chain (or on `credentials` of an assumed role) with the guard installed.
 
     `allowed` (botocore service name -> operation names) cuts those services' models down to the calls
-    triage declares: their clients then have no other methods (see `models`).
+    triage declares: their clients then have no other methods (see `models`). `session_policy`: the only
+    policy an AssumeRole from this session may carry (None: AssumeRole is refused). `models`: a loader
+    shared with other sessions (`read_only_models`), used instead of cutting `allowed` again.
     """
     try:
         core = botocore.session.Session()
@@ -50,10 +72,12 @@ def open_session(profile: str | None, allowed: Mapping[str, frozenset[str]] | No
             raise ProfileNotFound(profile=profile)
         if profile is not None:
             core.set_config_variable("profile", profile)
-        if allowed:
-            data_path = core.get_config_variable("data_path")
-            extra = [os.path.expanduser(p) for p in data_path.split(os.pathsep)] if data_path else None
-            core.register_component("data_loader", ReadOnlyModels(allowed, extra_search_paths=extra))
+        if credentials is not None:
+            core.set_credentials(credentials.access_key_id, credentials.secret_access_key, credentials.session_token)
+        if models is not None:
+            core.register_component("data_loader", models)
+        elif allowed:
+            core.register_component("data_loader", read_only_models(allowed, core))
         session = boto3.Session(botocore_session=core)
     except ProfileNotFound:
         raise AwsCheckError(
@@ -61,7 +85,7 @@ def open_session(profile: str | None, allowed: Mapping[str, frozenset[str]] | No
         ) from None
     except BotoCoreError as exc:
         raise AwsCheckError(f"cannot set up the AWS session: {exc}") from None
-    install_guard(session.events)
+    install_guard(session.events, session_policy)
     return session
 
 

@@ -1,4 +1,7 @@
-"""The one place where the account is read concurrently: a bounded pool over shuffled tasks.
+"""The one place where accounts are read concurrently: one bounded pool over shuffled tasks.
+
+Many accounts share the one pool (`sweep_accounts`): each account has its own limit within it, and the
+per-region limit, the deadline and CloudTrail's rate are kept per region of each account.
 
 A task is one listing in one region (EC2 instances in eu-west-1) or of one account-wide thing (IAM users).
 The sweep keeps about `max_in_flight` calls going in total and at most `per_region` in any one region, so
@@ -17,9 +20,9 @@ import logging
 import random
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -31,8 +34,9 @@ from triage.errors import RefusedAwsCall
 
 log = logging.getLogger(__name__)
 
-MAX_IN_FLIGHT = 24
-PER_REGION = 6
+MAX_IN_FLIGHT = 24  # in one account
+MAX_IN_FLIGHT_TOTAL = 64  # in all accounts together: the one pool's size when many accounts are swept
+PER_REGION = 6  # in one region of one account
 REGION_TIMEOUT = 180.0  # seconds from a region's first call
 
 
@@ -72,6 +76,7 @@ class Task:
     service: str
     what: str  # the call or listing, for gaps and logs: "ec2:DescribeInstances"
     run: Callable[[Scope], TaskResult] = field(repr=False)
+    account: str = ""  # the account it reads; set by the sweep, which hands follow-ups their parent's
 
 
 @dataclass(frozen=True)
@@ -115,17 +120,44 @@ def sweep(
     observer: Observer | None = None,
     progress: RegionProgress | None = None,
 ) -> SweepResult:
-    """Run `tasks` and their follow-ups; return everything found and every gap."""
+    """Run `tasks` of one account and their follow-ups; return everything found and every gap."""
+    work = [AccountWork(account_id, clients, tuple(tasks))]
+    return sweep_accounts(work, max_in_flight=max_in_flight, per_account=max_in_flight, per_region=per_region,
+                          region_timeout=region_timeout, seed=seed, observer=observer, progress=progress)[account_id]
+
+
+@dataclass(frozen=True)
+class AccountWork:
+    """One account's share of a sweep: its clients (its credentials) and its first tasks."""
+
+    account_id: str
+    clients: Clients
+    tasks: tuple[Task, ...]
+
+
+def sweep_accounts(
+    work: Sequence[AccountWork],
+    *,
+    max_in_flight: int = MAX_IN_FLIGHT_TOTAL,
+    per_account: int = MAX_IN_FLIGHT,
+    per_region: int = PER_REGION,
+    region_timeout: float = REGION_TIMEOUT,
+    seed: int | None = None,
+    observer: Observer | None = None,
+    progress: RegionProgress | None = None,
+) -> dict[str, SweepResult]:
+    """Run the tasks of every account in one bounded pool: at most `max_in_flight` calls in all,
+    `per_account` in one account and `per_region` in one region of one account. Results by account."""
+    if not work:
+        return {}
     rng = random.Random(seed)
-    pending: list[Task] = list(tasks)
+    scopes = {w.account_id: w.clients for w in work}
+    pending: list[Task] = [replace(t, account=w.account_id) for w in work for t in w.tasks]
     rng.shuffle(pending)
-    resources: list[Resource] = []
-    gaps: list[Gap] = []
-    facts: list[Fact] = []
+    found: dict[str, _Found] = {w.account_id: _Found() for w in work}
     running: dict[Future[tuple[TaskResult, float, float]], Task] = {}
-    in_region: Counter[str] = Counter()
-    deadlines: dict[str, float] = {}
-    regions = {t.region for t in pending} - {GLOBAL}
+    limits = _Limits(max_in_flight, per_account, per_region, region_timeout)
+    regions = {(t.account, t.region) for t in pending if t.region != GLOBAL}  # for the progress line
     started = time.monotonic()
 
     def timed(task: Task, scope: Scope) -> tuple[TaskResult, float, float]:
@@ -136,87 +168,124 @@ def sweep(
     pool = ThreadPoolExecutor(max_workers=max_in_flight, thread_name_prefix="triage-sweep")
     try:
         while pending or running:
-            _fill(pool, pending, running, in_region, deadlines, clients, account_id, max_in_flight, per_region,
-                  region_timeout, timed)
+            _fill(pool, pending, running, limits, scopes, timed)
             if not running:
                 break
-            nearest = min(deadlines[t.region] for t in running.values())
+            nearest = min(limits.deadlines[_where(t)] for t in running.values())
             done, _ = wait(running, timeout=max(0.0, nearest - time.monotonic()), return_when=FIRST_COMPLETED)
             for future in done:
                 task = running.pop(future)
-                in_region[task.region] -= 1
+                limits.release(task)
                 result, begin, end = future.result()  # re-raises RefusedAwsCall
                 if observer is not None:
                     observer(task, begin, end)
-                resources.extend(result.resources)
-                gaps.extend(result.gaps)
-                facts.extend(result.facts)
+                found[task.account].add(result)
                 for more in result.more:
-                    pending.insert(rng.randrange(len(pending) + 1), more)
+                    pending.insert(rng.randrange(len(pending) + 1), replace(more, account=task.account))
                     if more.region != GLOBAL:
-                        regions.add(more.region)
-            gaps.extend(_expire(pending, running, in_region, deadlines))
+                        regions.add((task.account, more.region))
+            for task, gap in _expire(pending, running, limits):
+                found[task.account].gaps.append(gap)
             if progress is not None:
-                busy = {t.region for t in pending} | {t.region for t in running.values()}
+                busy = {(t.account, t.region) for t in (*pending, *running.values())}
                 progress(len(regions - busy), len(regions))
     except BaseException:
         pool.shutdown(wait=False, cancel_futures=True)
         raise
     # Calls abandoned at a deadline may still be waiting on the network; they end at the read timeout.
     pool.shutdown(wait=False, cancel_futures=True)
-    return SweepResult(tuple(resources), tuple(_unique(gaps)), tuple(facts), time.monotonic() - started)
+    seconds = time.monotonic() - started
+    return {account: f.result(seconds) for account, f in found.items()}
+
+
+@dataclass
+class _Found:
+    resources: list[Resource] = field(default_factory=list)
+    gaps: list[Gap] = field(default_factory=list)
+    facts: list[Fact] = field(default_factory=list)
+
+    def add(self, result: TaskResult) -> None:
+        self.resources.extend(result.resources)
+        self.gaps.extend(result.gaps)
+        self.facts.extend(result.facts)
+
+    def result(self, seconds: float) -> SweepResult:
+        return SweepResult(tuple(self.resources), tuple(_unique(self.gaps)), tuple(self.facts), seconds)
+
+
+def _where(task: Task) -> tuple[str, str]:
+    """The unit of the per-region limit, deadline and rate: one region of one account."""
+    return task.account, task.region
+
+
+@dataclass
+class _Limits:
+    """What is running where, against the three limits, and each region's deadline."""
+
+    total: int
+    per_account: int
+    per_region: int
+    region_timeout: float
+    in_account: Counter[str] = field(default_factory=Counter)
+    in_region: Counter[tuple[str, str]] = field(default_factory=Counter)
+    deadlines: dict[tuple[str, str], float] = field(default_factory=dict)
+
+    def room_for(self, task: Task) -> bool:
+        return self.in_account[task.account] < self.per_account and self.in_region[_where(task)] < self.per_region
+
+    def take(self, task: Task) -> float:
+        self.in_account[task.account] += 1
+        self.in_region[_where(task)] += 1
+        return self.deadlines.setdefault(_where(task), time.monotonic() + self.region_timeout)
+
+    def release(self, task: Task) -> None:
+        self.in_account[task.account] -= 1
+        self.in_region[_where(task)] -= 1
 
 
 def _fill(
     pool: ThreadPoolExecutor,
     pending: list[Task],
     running: dict[Future[tuple[TaskResult, float, float]], Task],
-    in_region: Counter[str],
-    deadlines: dict[str, float],
-    clients: Clients,
-    account_id: str,
-    max_in_flight: int,
-    per_region: int,
-    region_timeout: float,
+    limits: _Limits,
+    scopes: Mapping[str, Clients],
     timed: Callable[[Task, Scope], tuple[TaskResult, float, float]],
 ) -> None:
-    """Start pending tasks, in queue order, while there is room in the pool and in their region."""
+    """Start pending tasks, in queue order, while there is room in the pool, their account and their region."""
     i = 0
-    while len(running) < max_in_flight and i < len(pending):
+    while len(running) < limits.total and i < len(pending):
         task = pending[i]
-        if in_region[task.region] >= per_region:
+        if not limits.room_for(task):
             i += 1
             continue
         pending.pop(i)
-        deadline = deadlines.setdefault(task.region, time.monotonic() + region_timeout)
-        scope = Scope(clients, account_id, task.region, deadline)
+        deadline = limits.take(task)
+        scope = Scope(scopes[task.account], task.account, task.region, deadline)
         running[pool.submit(timed, task, scope)] = task
-        in_region[task.region] += 1
 
 
 def _expire(
     pending: list[Task],
     running: dict[Future[tuple[TaskResult, float, float]], Task],
-    in_region: Counter[str],
-    deadlines: dict[str, float],
-) -> list[Gap]:
-    """Give up on the tasks of regions past their deadline; each becomes a gap."""
+    limits: _Limits,
+) -> list[tuple[Task, Gap]]:
+    """Give up on the tasks of regions past their deadline; each becomes a gap of its account."""
     now = time.monotonic()
-    late = {region for region, deadline in deadlines.items() if deadline <= now}
+    late = {where for where, deadline in limits.deadlines.items() if deadline <= now}
     if not late:
         return []
     gaps = []
     for future, task in list(running.items()):
-        if task.region in late:
+        if _where(task) in late:
             future.cancel()
             del running[future]
-            in_region[task.region] -= 1
-            gaps.append(Gap(task.region, task.service, "timed-out",
-                            f"{task.what} did not finish within the region's time limit", task.what))
-    for task in [t for t in pending if t.region in late]:
+            limits.release(task)
+            gaps.append((task, Gap(task.region, task.service, "timed-out",
+                                   f"{task.what} did not finish within the region's time limit", task.what)))
+    for task in [t for t in pending if _where(t) in late]:
         pending.remove(task)
-        gaps.append(Gap(task.region, task.service, "timed-out",
-                        f"{task.what} was not started: the region's time limit was reached", task.what))
+        gaps.append((task, Gap(task.region, task.service, "timed-out",
+                               f"{task.what} was not started: the region's time limit was reached", task.what)))
     return gaps
 
 
