@@ -88,14 +88,14 @@ def test_the_earlier_months_are_read_from_cost_explorer(dormant: AccountReport) 
 def test_a_dormant_account_is_advised_to_close_once_the_case_is_settled(dormant: AccountReport) -> None:
     lines = _steps(dormant)
     last = lines[-1]
-    assert "AWS とのケースが解決したあとで閉じてください" in last
+    assert "AWS とのケースが解決したあとで、アカウントを閉じてください" in last
     # Only the months that ended before the incident window count (the window may begin last month).
     assert dormant.cost is not None and dormant.cost.earlier is not None
     window = dormant.window_start.date()
     counted = [usd for start, usd in dormant.cost.earlier
                if months_before(date.fromisoformat(start), -1) <= window]
     assert len(counted) in (5, 6)
-    assert f"今回の前の {len(counted)} か月の料金が合わせて 0.12ドル" in last
+    assert f"今回の件より前の {len(counted)} か月間の料金が合わせて 0.12ドル" in last
     assert "Billing and Cost Management の [アカウント] で [アカウントを閉じる] を選びます" in last
     assert "90 日間" in last and "請求は届きます" in last
     assert "https://console.aws.amazon.com/billing/home#/account" in last
