@@ -30,7 +30,8 @@ def load_report(path: Path) -> AccountReport:
     prices = load_prices(rules)
     resources = tuple(r for entry in data["resources"] for r in _resources(entry))
     swept = tuple(data["regions_swept"])
-    skipped = {code: _gap({"region": code, "service": "ec2", **g}) for code, g in data.get("regions_skipped", {}).items()}
+    skipped = {code: _gap({"region": code, "service": "ec2", **gap})
+               for code, gap in data.get("regions_skipped", {}).items()}
     plan = RegionPlan(regions=tuple(RegionStatus(c, "ENABLED") for c in (*swept, *skipped)), swept=swept,
                       skipped=skipped, source="ec2:DescribeRegions")
     cost = _cost(data["cost"]) if data.get("cost") else None

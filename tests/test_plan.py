@@ -10,7 +10,8 @@ import pytest
 
 from tests.test_account_attacked import ATTACK, UNSWEPT_REGION, Attacked, attacked  # noqa: F401 - the fixture
 from triage import paths
-from triage.account.records import RESOURCE_TYPES, RootUser
+from triage.account.collectors import RESOURCE_TYPES
+from triage.account.records import RootUser
 from triage.account.regions import load_region_names
 from triage.account.remediation import build_plan, load_remediation_rules
 
