@@ -80,9 +80,18 @@ class Texts:
     labels: dict[str, dict[str, str]]
     links: dict[str, str]
     env: jinja2.Environment = field(repr=False)
+    inventory_csv: dict[str, Any] = field(default_factory=dict)  # texts.toml [inventory_csv]
 
     def kind(self, key: str, fallback: str) -> KindText:
         return self.kinds.get(key) or self.kinds[fallback]
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    maintype: str
+    subtype: str
+    data: bytes
 
 
 @dataclass(frozen=True)
@@ -95,6 +104,7 @@ class Summary:
     text: str
     html: str
     reply: str  # English draft for the support case; "" when none is needed
+    attachments: tuple[Attachment, ...] = ()  # sent after the text and HTML parts (the inventory CSV)
     # Addressing (triage.answer): who gets it ((): [notify] to) and the forward it answers ("": none).
     recipients: tuple[str, ...] = ()
     in_reply_to: str = ""
@@ -139,7 +149,8 @@ def load_texts(templates_dir: Path) -> Texts:
         raise RulesError(f"{path}: [formats] needs weekdays, morning, afternoon, date, unknown_date, usd, yen, "
                          f"yen_man and yen_oku ({exc})") from None
     env.filters.update(jst=formats.jst, yen=formats.yen, usd=formats.usd, inert=inert)
-    return Texts(kinds=kinds, labels=data.get("labels", {}), links=data.get("links", {}), env=env)
+    return Texts(kinds=kinds, labels=data.get("labels", {}), links=data.get("links", {}), env=env,
+                 inventory_csv=data.get("inventory_csv", {}))
 
 
 def render_summary(
@@ -190,7 +201,28 @@ def render_summary(
         text=text,
         html=texts.env.get_template("summary.html.j2").render(context),
         reply=reply,
+        attachments=_inventory_attachment(case, account, texts),
     )
+
+
+def _inventory_attachment(case: Case, account: object | None, texts: Texts) -> tuple[Attachment, ...]:
+    """The whole inventory as CSV, for a completed check that found anything."""
+    from triage.account.report import AccountReport
+    from triage.inventory_csv import CsvWords, inventory_csv
+
+    if not isinstance(account, AccountReport) or not account.resources:
+        return ()
+    t = texts.inventory_csv
+    words_module: Any = texts.env.get_template("_account_words.j2").module  # its {% set %} names
+    try:
+        words = CsvWords(columns=tuple(t["columns"]), yes=t["yes"], no=t["no"], account_wide=t["account_wide"],
+                         type_names=words_module.type_names,
+                         reason_names=words_module.reason_names)
+        filename = str(t["filename"]).format(case_id=case.case_id)
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise RulesError(f"texts.toml: [inventory_csv] needs filename, columns, yes, no, account_wide ({exc})"
+                         ) from None
+    return (Attachment(filename, "text", "csv", inventory_csv(account, words)),)
 
 
 def _plan(case: Case, security: bool, account: object | None, rules: RemediationRules | None) -> object | None:
