@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 APT    := DEBIAN_FRONTEND=noninteractive apt-get
 
-.PHONY: demo test lint bench dovecot clean
+.PHONY: demo test lint bench dovecot chromium clean
 
 # The virtualenv is rebuilt when pyproject.toml changes.
 $(VENV): pyproject.toml
@@ -20,6 +20,10 @@ $(VENV): pyproject.toml
 dovecot:
 	@command -v dovecot >/dev/null 2>&1 || { $(APT) update -q && $(APT) install -y -q --no-install-recommends dovecot-imapd openssl; }
 
+# Headless Chromium and a Japanese font for the test that renders the HTML summary to a PNG.
+chromium:
+	@{ command -v chromium >/dev/null 2>&1 && fc-list :lang=ja | grep -q .; } || { $(APT) update -q && $(APT) install -y -q --no-install-recommends chromium fonts-noto-cjk; }
+
 # The whole story on a local moto server seeded like an attacked account: no credentials, no internet.
 demo: $(VENV)
 	$(BIN)/python examples/demo.py
@@ -28,7 +32,7 @@ lint: $(VENV)
 	$(BIN)/ruff check triage tests benchmarks
 	$(BIN)/mypy triage
 
-test: $(VENV) dovecot lint
+test: $(VENV) dovecot chromium lint
 	$(BIN)/pytest -q
 
 bench: $(VENV) dovecot

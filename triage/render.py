@@ -192,6 +192,7 @@ def render_summary(
     text = texts.env.get_template("summary.txt.j2").render(context)
     text = re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
     context["body"] = markupsafe.Markup(text_to_html(text))
+    context["intro"], context["sections"] = html_sections(text, reply)
     return Summary(
         case_id=case.case_id,
         digest=case.digest,
@@ -285,6 +286,40 @@ _URL = re.compile(r"https://[^\s<>\"]+")
 def _linked(line: str) -> str:
     """`line` escaped for HTML, with its console URLs (built by triage, never a mail's) made links."""
     return _URL.sub(lambda m: f'<a href="{m.group(0)}">{m.group(0)}</a>', html.escape(line, quote=False))
+
+
+@dataclass(frozen=True)
+class HtmlSection:
+    """One "■ " section of the text summary, for the HTML part: its title, and its text as HTML. The
+    reply's section also holds the HTML before and after the English draft, which the template sets apart."""
+
+    title: str
+    html: markupsafe.Markup
+    before_reply: markupsafe.Markup | None = None
+    after_reply: markupsafe.Markup | None = None
+
+
+def html_sections(text: str, reply: str) -> tuple[markupsafe.Markup, tuple[HtmlSection, ...]]:
+    """The text summary cut at its "■ " headings: the lines under the subject (as HTML), then each section."""
+    lines = text.split("\n")[1:]  # the first line is the subject: the template sets it as the title
+    chunks: list[tuple[str, list[str]]] = [("", [])]
+    for line in lines:
+        if line.startswith("■ "):
+            chunks.append((line[2:].strip(), []))
+        else:
+            chunks[-1][1].append(line)
+    intro = markupsafe.Markup(text_to_html("\n".join(chunks[0][1])))
+    sections = []
+    for title, body in chunks[1:]:
+        joined = "\n".join(body)
+        if reply and reply in joined:
+            before, after = joined.split(reply, 1)
+            sections.append(HtmlSection(title, markupsafe.Markup(text_to_html(joined)),
+                                        markupsafe.Markup(text_to_html(before)),
+                                        markupsafe.Markup(text_to_html(after))))
+        else:
+            sections.append(HtmlSection(title, markupsafe.Markup(text_to_html(joined))))
+    return intro, tuple(sections)
 
 
 def text_to_html(text: str) -> str:
