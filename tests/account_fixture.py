@@ -21,7 +21,7 @@ from triage import paths
 from triage.account import AccountReport
 from triage.account.cost import hourly_burn, load_prices, unswept_spend
 from triage.account.records import Gap, MonthCost, RegionPlan, RegionStatus, Resource, RootUser
-from triage.account.regions import load_region_names
+from triage.account.region_names import load_region_names
 
 
 def load_report(path: Path) -> AccountReport:

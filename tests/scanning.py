@@ -28,7 +28,7 @@ class Collected:
     def case(self, outcome: CaseOutcome) -> None:
         self.cases.append(outcome)
 
-    def progress(self, done: int) -> None:
+    def progress(self, done: int, total: int | None) -> None:
         pass
 
     @property

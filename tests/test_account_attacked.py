@@ -425,7 +425,7 @@ def test_check_account_command_json(attacked: Attacked, moto_server: Any, tmp_pa
                           Environment(stdout=out, stderr=io.StringIO()))
     finally:
         proxy.stop()
-    assert status == 0
+    assert status == 3  # finished, but regions were left out: a partial check, as scripts must be told
     lines = [json.loads(line) for line in out.getvalue().splitlines()]
     assert lines[-1]["type"] == "account"
     assert sorted(lines[-1]["regions_swept"]) == [HOME, "us-east-1"]
@@ -447,7 +447,7 @@ def test_check_account_command_human_form(attacked: Attacked, moto_server: Any, 
     finally:
         proxy.stop()
     text = out.getvalue()
-    assert status == 0
+    assert status == 3
     assert "us-east-1  米国東部 (バージニア北部)" in text
     assert "ap-south-1  アジアパシフィック (ムンバイ)（インド）" in text
     assert text.count("c5.4xlarge") + text.count("g4dn.xlarge") >= 60 + 25

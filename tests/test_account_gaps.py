@@ -137,9 +137,10 @@ def test_a_complete_check_says_so(small_account: Any) -> None:
     try:
         with aws_environment(proxy.url):
             report = check_account(AwsSettings(), BillingSettings())
-            main(["check-account"], Environment(stdout=out, stderr=io.StringIO(), environ={}))
+            status = main(["check-account"], Environment(stdout=out, stderr=io.StringIO(), environ={}))
     finally:
         proxy.stop()
+    assert status == 0  # only a check that saw everything exits 0
     assert report.plan is not None and report.plan.source == "account:ListRegions"
     assert report.gaps == () and report.every_region_checked
     assert sorted(report.regions_swept) == sorted(REGIONS)

@@ -14,7 +14,8 @@ from triage import paths
 from triage.account.collectors.iam import _grants_admin
 from triage.account.cost import hourly_burn, load_prices, unswept_spend
 from triage.account.records import GLOBAL, MonthCost, RegionStatus, Resource
-from triage.account.regions import load_region_names, plan_regions
+from triage.account.region_names import load_region_names
+from triage.account.regions import plan_regions
 from triage.account.suspicion import Suspicion, is_mining_type, judge
 
 NOW = datetime(2026, 3, 5, 6, 0, tzinfo=UTC)

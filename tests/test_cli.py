@@ -55,7 +55,7 @@ def test_human_table_and_totals(tmp_path):
     (folder / "broken.eml").write_bytes(b"")
     code, out, err = cli("scan", "--source", str(folder), "--offline", "--state", ":memory:")
     assert code == 0
-    assert out.splitlines()[0].split() == ["DATE", "SEVERITY", "KIND", "AUTH", "FROM", "SUBJECT"]
+    assert out.splitlines()[0].split() == ["DATE", "(JST)", "SEVERITY", "KIND", "AUTH", "FROM", "SUBJECT"]
     assert "compromised-account" in out
     assert "1 skipped (unreadable or malformed, see the log)" in out
     assert "broken.eml" in err

@@ -104,3 +104,28 @@ def test_world_readable_file_with_a_secret_is_refused(tmp_path, secret):
 def test_private_file_with_a_profile_name_is_fine(tmp_path):
     path = write(tmp_path, "[aws]\nprofile = 'personal'\n", mode=0o644)
     assert load_config(path, explicit=True).aws.profile == "personal"
+
+
+@pytest.mark.parametrize("text", [
+    "# old key, do not use: AKIAIOSFODNN7EXAMPLE\n[aws]\nprofile = 'audit'\n",
+    "[aws]\nprofile = 'audit'  # secret wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n",
+    "[imap]\n# password = hunter2hunter2\npassword_env = 'IMAP_PASSWORD'\n",
+    "# export DEEPL_AUTH_KEY=1f2e3d4c-5b6a-7988-a1b2-c3d4e5f6a7b8:fx\n",
+    "not toml at all [[[ AKIAIOSFODNN7EXAMPLE\n",
+])
+def test_world_readable_file_with_a_secret_in_a_comment_is_refused(tmp_path, text):
+    path = write(tmp_path, text, mode=0o644)
+    with pytest.raises(ConfigError, match=r"readable by other users and line \d+ looks like a secret.*chmod 600"):
+        load_config(path, explicit=True)
+
+
+def test_private_file_may_keep_a_key_in_a_comment(tmp_path):
+    path = write(tmp_path, "# AKIAIOSFODNN7EXAMPLE\n[aws]\nprofile = 'audit'\n", mode=0o600)
+    assert load_config(path, explicit=True).aws.profile == "audit"
+
+
+def test_the_example_config_is_not_taken_for_a_secret_when_world_readable(tmp_path):
+    # Its comments name variables and show placeholders (`export TRIAGE_IMAP_PASSWORD=...`): no secret.
+    example = Path(__file__).resolve().parent.parent / "examples" / "config.toml"
+    path = write(tmp_path, example.read_text(), mode=0o644)
+    assert load_config(path, explicit=True).imap is not None

@@ -6,6 +6,7 @@ import pytest
 
 from tests import mails
 from tests.dovecot import ImapUser, free_port
+from tests.imap_proxy import counting_proxy
 from tests.scanning import run
 from triage import paths
 from triage.config import ImapSettings
@@ -183,3 +184,31 @@ def test_missing_password_variable(imap_user):
 def test_missing_folder_is_a_clear_error(imap_user):
     with pytest.raises(SourceError, match="'Nope'"), open_state(":memory:") as state:
         list(source(imap_user, folders=("Nope",)).batches(state, rescan=False))
+
+
+def shop_mail() -> list[bytes]:
+    """Amazon's shops: order, shipping, Prime and Kindle mail that says "Amazon" and nothing about AWS."""
+    return [
+        mails.build('"Amazon.co.jp" <auto-confirm@amazon.co.jp>', "Amazon.co.jp ご注文の確認「USB-C ケーブル」",
+                    "ご注文ありがとうございます。\n", message_id="<shop-1@amazon.co.jp>"),
+        mails.build('"Amazonプライム" <prime@amazon.co.jp>', "Amazonプライム会員特典のご案内",
+                    "プライム会員特典のお知らせです。\n", message_id="<shop-2@amazon.co.jp>"),
+        mails.build('"Amazon.co.jp" <digital-no-reply@marketing.amazon.co.jp>', "Kindle本のご注文",
+                    "Kindle本をお届けしました。\n", message_id="<shop-3@amazon.co.jp>"),
+        mails.build('"Amazon.com" <shipment-tracking@amazon.com>', 'Your Amazon.com order of "Echo Dot" has shipped!',
+                    "Your package is on its way.\n", message_id="<shop-4@amazon.com>"),
+    ]
+
+
+def test_shop_mail_from_amazon_is_never_fetched(dovecot, imap_user):
+    # A shop look-alike from another domain is still read (it may be phishing), and so is AWS mail sent from
+    # amazon.com; only the shops' own mail is left on the server after the header check.
+    lookalike = mails.build('"Amazon.co.jp" <info@mailer-77.example>', "Amazon.co.jp お支払い方法を更新してください",
+                            "支払い方法を確認してください。\n", message_id="<fake-shop@mailer-77.example>", auth=None)
+    append(imap_user, shop_mail() + mails.aws_related() + [lookalike])
+    aws_uids = list(range(len(shop_mail()) + 1, len(shop_mail()) + len(mails.aws_related()) + 2))
+    with counting_proxy(dovecot) as proxy, open_state(":memory:") as state:
+        got, totals = run(source(imap_user, port=proxy.port), state)
+    assert sorted(proxy.body_fetches()) == aws_uids
+    assert not [m for m in got.message_ids if m.startswith("<shop-")]
+    assert totals.read == len(mails.aws_related()) + 1

@@ -405,7 +405,7 @@ def test_the_daemon_logs_in_again_with_a_fresh_token_after_a_drop(daemons, user,
     first = tokens.issue(user.name)
     tool.hand_out(first)
     daemons.start(daemon_config(user, oauth_smtp, tool.command))
-    assert wait_until(lambda: tool.runs >= 2), "one login for the scan, one for the IDLE watcher"
+    assert wait_until(lambda: tool.runs >= 3), "one login for the scan, one per IDLE watcher (INBOX, Junk)"
     time.sleep(1.0)  # the daemon now waits in IDLE
     # An hour later: the first token has expired, and the tool now hands out a new one.
     tokens.grants[first].expires_at = 0

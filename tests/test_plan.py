@@ -12,7 +12,7 @@ from tests.test_account_attacked import ATTACK, UNSWEPT_REGION, Attacked, attack
 from triage import paths
 from triage.account.collectors import RESOURCE_TYPES
 from triage.account.records import RootUser
-from triage.account.regions import load_region_names
+from triage.account.region_names import load_region_names
 from triage.account.remediation import build_plan, load_remediation_rules
 
 RULES = load_remediation_rules(paths.rules_dir())

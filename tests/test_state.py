@@ -69,3 +69,20 @@ def test_a_file_that_is_not_a_database_is_refused(tmp_path):
     path.write_bytes(b"this is not sqlite at all" * 100)
     with pytest.raises(StateError, match="not a triage database"), open_state(path):
         pass
+
+
+def test_a_case_is_recorded_whole_or_not_at_all(tmp_path):
+    # The pipeline records a case's mails in one transaction: if it stops half-way, the next scan meets
+    # every one of them again instead of a case with mails missing.
+    path = tmp_path / "state.sqlite3"
+    with open_state(path) as state:
+        with pytest.raises(RuntimeError), state.transaction():
+            state.record_message(seen("<a@x>"))
+            state.record_case("c1", "other", "info")
+            raise RuntimeError("stopped")
+        with state.transaction():
+            state.record_message(seen("<b@x>"))
+            state.record_message(seen("<c@x>"))
+    with open_state(path) as state:
+        assert not state.is_seen("<a@x>")
+        assert [m.key for m in state.case_messages("c1")] == ["<b@x>", "<c@x>"]

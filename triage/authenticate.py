@@ -24,8 +24,6 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import dkim
-
 from triage.mail import Mail
 
 VERDICTS = ("pass", "fail", "none")
@@ -159,6 +157,8 @@ def verify_dkim(raw: bytes, dnsfunc: DnsFunc | None) -> list[tuple[str, str, str
     count = len(re.findall(rb"(?im)^dkim-signature\s*:", _header_block(raw)))
     if not count:
         return []
+    import dkim  # dkimpy and dnspython take a third of a second to import: only when a signature is checked
+
     quiet = logging.getLogger(f"{__name__}.dkimpy")
     lookup: DnsFunc = dnsfunc or dkim.dnsplug.get_txt
     out: list[tuple[str, str, str]] = []

@@ -31,7 +31,7 @@ from typing import Any
 
 from triage.authenticate import VERDICTS, Authenticity
 from triage.entities import Entities, find_entities
-from triage.errors import RulesError
+from triage.errors import DataError, RulesError
 from triage.kinds import FALLBACK, KINDS_FILE, TEXT_KEY, Kind, Kinds, override_kinds, parse_kinds
 from triage.mail import Mail
 from triage.severity import SEVERITIES, rank
@@ -102,14 +102,19 @@ def load_rules(rules_dir: Path, extra: tuple[Path, ...] = ()) -> RuleSet:
 
     The kinds table comes first (`rules/kinds.toml`, then every file's `[kind.NAME]` changes), so that a
     rule without a severity gets its kind's final one."""
+    if not rules_dir.is_dir():
+        raise DataError(f"the rules folder {rules_dir} does not exist; reinstall triage, or point TRIAGE_DATA_DIR "
+                        f"at a folder holding rules/ and templates/")
     kinds_path = rules_dir / KINDS_FILE
     kinds = parse_kinds(_read(kinds_path), f"rules file {kinds_path}")
     shipped = [p for p in sorted(rules_dir.glob("*.toml")) if p != kinds_path]
+    classifying = 0
     files = []
     for path in (*shipped, *extra):
         data = _read(path)
         if path in shipped and not set(data) & _FILE_KEYS:
             continue
+        classifying += path in shipped
         unknown = sorted(set(data) - _FILE_KEYS)
         if unknown:
             raise RulesError(f"rules file {path}: unknown top-level key {unknown[0]!r} "
@@ -137,6 +142,9 @@ def load_rules(rules_dir: Path, extra: tuple[Path, ...] = ()) -> RuleSet:
             rule = _rule(entry, where, str(path), kinds)
             disabled.discard(rule.name)
             by_name[rule.name] = rule
+    if not classifying:
+        raise DataError(f"the rules folder {rules_dir} holds no rules file (*.toml with [[rule]], [lexicon] or "
+                        f"aws_domains); without rules every mail would be judged `other`")
     lexicon = Lexicon(
         brands=_uniq(lists["brands"]), glue_words=_uniq(lists["glue_words"]),
         freemail_domains=_uniq(lists["freemail_domains"]),

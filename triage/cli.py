@@ -1,7 +1,7 @@
 """The command line: parse options, call the pipeline, print. No work is done here.
 
 Errors a user can fix are one line on stderr (`triage: …`) with exit status 2; nothing else prints a
-traceback unless --debug is given.
+traceback unless --debug is given. Every exit status is a member of `ExitStatus`.
 """
 
 from __future__ import annotations
@@ -15,20 +15,22 @@ import sys
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from triage import __version__, paths
 from triage.cases import ClassifiedMail
 from triage.config import Config, load_config
+from triage.dataset import check_dataset
 from triage.errors import ConfigError, ExitStatus, TriageError
 from triage.output import case_record, summary_record
 from triage.pipeline import CaseOutcome, ScanOptions, ScanTotals
+from triage.render import JST
 
 if TYPE_CHECKING:
     from triage.account.records import Resource
     from triage.account.report import AccountReport
-    from triage.account.sweep import Task
 
 log = logging.getLogger("triage")
 
@@ -56,6 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def common(p: argparse.ArgumentParser, *, state: bool = True) -> None:
+        # Also after the command (`triage scan --debug`); SUPPRESS keeps a --debug given before it.
+        p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                       help="log every step and show tracebacks")
         p.add_argument("--config", type=Path, help="config file (default $TRIAGE_CONFIG, else the XDG path)")
         if state:
             p.add_argument("--state", help="SQLite state file (default under the XDG state dir); :memory: for none")
@@ -65,6 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--source", help="imap, or a path: mbox file, Maildir, folder of .eml, one .eml")
     scan.add_argument("--all", action="store_true", dest="all_mail", help="process mail already seen")
     scan.add_argument("--json", action="store_true", help="JSON lines on stdout instead of the table")
+    scan.add_argument("--since", type=_since_date, metavar="YYYY-MM-DD",
+                      help="only mail from this day on (for the first scan of a big mailbox; default all)")
     _stage_flags(scan)
     scan.add_argument("--no-send", action="store_true", help="print the summaries instead of sending them")
     scan.add_argument("--offline", action="store_true",
@@ -73,6 +80,15 @@ def build_parser() -> argparse.ArgumentParser:
     daemon = commands.add_parser("daemon", help="the same pipeline forever (IMAP IDLE)")
     common(daemon)
     _stage_flags(daemon)
+
+    status = commands.add_parser("status", help="open cases, the outbox, the last passes (beside a running daemon)")
+    common(status)
+    status.add_argument("--json", action="store_true", help="one JSON object on stdout")
+
+    ack = commands.add_parser("ack", help="record that you have seen a case: its reminders stop")
+    common(ack)
+    ack.add_argument("cases", nargs="*", metavar="CASE", help="case ids, as `triage status` lists them")
+    ack.add_argument("--all", action="store_true", dest="ack_all", help="every case")
 
     check = commands.add_parser("check-account", help="the AWS account cross-check alone")
     common(check, state=False)
@@ -87,6 +103,13 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("file", type=Path, help="an .eml file")
     explain.add_argument("--offline", action="store_true", help="no DNS look-ups for DKIM")
     return parser
+
+
+def _since_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date; write it as YYYY-MM-DD") from None
 
 
 def _stage_flags(p: argparse.ArgumentParser) -> None:
@@ -105,7 +128,10 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
     )
     try:
         config = _config(args, env)
-        handler = {"scan": _scan, "daemon": _daemon, "check-account": _check_account, "explain": _explain}
+        if args.command not in ("status", "ack"):  # these read the state only
+            check_dataset(paths.rules_dir(env.environ), paths.templates_dir(env.environ), config.rules.extra)
+        handler = {"scan": _scan, "daemon": _daemon, "status": _status, "ack": _ack, "check-account": _check_account,
+                   "explain": _explain}
         return handler[args.command](args, config, env)
     except TriageError as exc:
         if args.debug:
@@ -114,11 +140,11 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
         return int(exc.exit_status)
     except KeyboardInterrupt:
         print("triage: interrupted", file=env.stderr)
-        return 130
+        return int(ExitStatus.INTERRUPTED)
     except BrokenPipeError:  # the reader went away (`triage scan | head`): stop quietly, as Unix tools do
         with contextlib.suppress(OSError):
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 141
+        return int(ExitStatus.BROKEN_PIPE)
 
 
 def _config(args: argparse.Namespace, env: Environment) -> Config:
@@ -144,8 +170,9 @@ def _scan(args: argparse.Namespace, config: Config, env: Environment) -> int:
                           no_send=args.no_send, offline=args.offline)
     rules_dir = paths.rules_dir(env.environ)
     source = open_source(args.source, config.imap, max_bytes=config.mail.max_bytes, rules_dir=rules_dir,
-                         env=env.environ, forwarders=config.notify.allowed_forwarders)
-    reporter: JsonReporter | TableReporter = JsonReporter(env) if args.json else TableReporter(env)
+                         env=env.environ, forwarders=config.notify.allowed_forwarders, since=args.since)
+    progress = Progress(env, "mails read")
+    reporter: JsonReporter | TableReporter = JsonReporter(env, progress) if args.json else TableReporter(env, progress)
     with open_state(_state_path(args, env)) as state:
         # Built inside: the translation stage keeps its cache and glossary id in the state.
         services = services_from_config(config, options, env.environ, state=state)
@@ -159,9 +186,37 @@ def _scan(args: argparse.Namespace, config: Config, env: Environment) -> int:
     return int(ExitStatus.OK)
 
 
-class JsonReporter:
-    def __init__(self, env: Environment) -> None:
+class Progress:
+    """One line on stderr, redrawn in place, while long work runs: `[####......] 1200 of 5000 mails read`.
+    Only when stderr is a terminal; a log file or a pipe gets nothing."""
+
+    def __init__(self, env: Environment, what: str) -> None:
         self.env = env
+        self.what = what
+        self.shown = False
+
+    def update(self, done: int, total: int | None) -> None:
+        if not self.env.stderr_is_tty:
+            return
+        if total:
+            total = max(total, done)  # a source's count is an estimate; never show more done than in all
+            line = f"{_bar(done, total)} {done} of {total} {self.what}"
+        else:
+            line = f"{done} {self.what}"
+        print(f"\r{line}\x1b[K", end="", file=self.env.stderr, flush=True)
+        self.shown = True
+
+    def finish(self) -> None:
+        """Clear the line, so what follows on the terminal starts clean."""
+        if self.shown:
+            print("\r\x1b[K", end="", file=self.env.stderr, flush=True)
+            self.shown = False
+
+
+class JsonReporter:
+    def __init__(self, env: Environment, progress: Progress) -> None:
+        self.env = env
+        self._progress = progress
 
     def _line(self, record: Mapping[str, object]) -> None:
         print(json.dumps(record, ensure_ascii=False), file=self.env.stdout, flush=True)
@@ -178,26 +233,25 @@ class JsonReporter:
         if printed:
             self._line(printed)
 
-    def progress(self, done: int) -> None:
-        pass
+    def progress(self, done: int, total: int | None) -> None:
+        self._progress.update(done, total)
 
     def finish(self, totals: ScanTotals) -> None:
-        pass
+        self._progress.finish()
 
 
 class TableReporter:
-    """A compact table of the mails about AWS, then each case and its summary."""
+    """A compact table of the mails about AWS, then each case and its summary. Dates are Japan time, as in
+    the summaries, and the column says so."""
 
-    PROGRESS_AFTER = 200
-
-    def __init__(self, env: Environment) -> None:
+    def __init__(self, env: Environment, progress: Progress) -> None:
         self.env = env
         self.rows: list[tuple[str, ...]] = []
         self.outcomes: list[CaseOutcome] = []
-        self._progress_shown = False
+        self._progress = progress
 
     def message(self, item: ClassifiedMail, record: dict[str, object]) -> None:
-        date = item.mail.date.astimezone().strftime("%Y-%m-%d %H:%M") if item.mail.date else "-"
+        date = item.mail.date.astimezone(JST).strftime("%Y-%m-%d %H:%M") if item.mail.date else "-"
         self.rows.append((date, item.severity, item.kind, item.authenticity.verdict,
                           item.mail.sender.address or "-", item.mail.subject or "-"))
 
@@ -207,17 +261,14 @@ class TableReporter:
     def case(self, outcome: CaseOutcome) -> None:
         self.outcomes.append(outcome)
 
-    def progress(self, done: int) -> None:
-        if self.env.stderr_is_tty and done >= self.PROGRESS_AFTER and done % 50 == 0:
-            print(f"\r{_bar(done)} {done} mails read", end="", file=self.env.stderr, flush=True)
-            self._progress_shown = True
+    def progress(self, done: int, total: int | None) -> None:
+        self._progress.update(done, total)
 
     def finish(self, totals: ScanTotals) -> None:
         out = self.env.stdout
-        if self._progress_shown:
-            print(file=self.env.stderr)
+        self._progress.finish()
         if self.rows:
-            print(_table(("DATE", "SEVERITY", "KIND", "AUTH", "FROM", "SUBJECT"), self.rows), file=out)
+            print(_table(("DATE (JST)", "SEVERITY", "KIND", "AUTH", "FROM", "SUBJECT"), self.rows), file=out)
         else:
             print("No new mail about AWS.", file=out)
         quiet = [o for o in self.outcomes if o.delivery == "skipped"]
@@ -250,8 +301,8 @@ def _totals_line(t: ScanTotals) -> str:
     return ", ".join(parts)
 
 
-def _bar(done: int, width: int = 20) -> str:
-    filled = (done // 50) % (width + 1)
+def _bar(done: int, total: int, width: int = 20) -> str:
+    filled = width * done // total
     return "[" + "#" * filled + "." * (width - filled) + "]"
 
 
@@ -289,12 +340,46 @@ def _daemon(args: argparse.Namespace, config: Config, env: Environment) -> int:
 
     from triage.daemon import run_daemon
 
-    stop = threading.Event()
+    stop, reload_asked = threading.Event(), threading.Event()
     for number in (signal.SIGTERM, signal.SIGINT):
         signal.signal(number, lambda *_: stop.set())
+    signal.signal(signal.SIGHUP, lambda *_: reload_asked.set())
     logging.getLogger("triage").setLevel(logging.DEBUG if args.debug else logging.INFO)
     options = ScanOptions(no_aws=args.no_aws, no_translate=args.no_translate)
-    return run_daemon(config, options, _state_path(args, env), env.environ, stop=stop)
+    return run_daemon(config, options, _state_path(args, env), env.environ, stop=stop,
+                      reload=lambda: _config(args, env), reload_asked=reload_asked)
+
+
+def _status(args: argparse.Namespace, config: Config, env: Environment) -> int:
+    from triage.classify import load_rules
+    from triage.state import holder, open_state
+    from triage.status import gather, status_json, status_text
+
+    path = _state_path(args, env)
+    kinds = load_rules(paths.rules_dir(env.environ), config.rules.extra).kinds
+    with open_state(path, shared=True) as state:
+        report = gather(state, holder(path), kinds, config.notify.remind_every_hours)
+    if args.json:
+        print(json.dumps(status_json(report), ensure_ascii=False), file=env.stdout)
+    else:
+        print(status_text(report), end="", file=env.stdout)
+    return int(ExitStatus.OK)
+
+
+def _ack(args: argparse.Namespace, config: Config, env: Environment) -> int:
+    from triage.state import open_state
+
+    if bool(args.cases) == args.ack_all:
+        raise ConfigError("name the cases to acknowledge (see `triage status`), or give --all")
+    with open_state(_state_path(args, env), shared=True) as state:
+        found = state.acknowledge(None if args.ack_all else list(args.cases))
+    missing = [c for c in args.cases if c not in found]
+    if missing:
+        raise ConfigError(f"no case {', '.join(missing)} in the state (nothing was acknowledged); "
+                          f"`triage status` lists the cases")
+    for case_id in found:
+        print(f"acknowledged {case_id}: no more reminders until a new mail comes for it", file=env.stdout)
+    return int(ExitStatus.OK)
 
 
 def _check_account(args: argparse.Namespace, config: Config, env: Environment) -> int:
@@ -309,17 +394,19 @@ def _check_account(args: argparse.Namespace, config: Config, env: Environment) -
         aws = replace(aws, regions=_region_codes(args.regions))
     if args.case:
         return _recheck(args, config, aws, env)
-    progress = _SweepProgress(env) if env.stderr_is_tty and not args.json else None
-    report = check_account(aws, config.billing, rules_dir=paths.rules_dir(env.environ), limits=SweepLimits(),
-                           observer=progress)
-    if progress is not None:
+    progress = Progress(env, "regions read")
+    try:
+        report = check_account(aws, config.billing, rules_dir=paths.rules_dir(env.environ), limits=SweepLimits(),
+                               progress=progress.update)
+    finally:
         progress.finish()
     if args.json:
         for record in json_records(report):
             print(json.dumps(record, ensure_ascii=False), file=env.stdout)
     else:
         print(_account_text(report), file=env.stdout)
-    return int(ExitStatus.OK)
+    # A partial check is not a clean one: cron and scripts must be able to tell them apart.
+    return int(ExitStatus.OK if _checked_everything(report) else ExitStatus.PARTIAL_CHECK)
 
 
 def _recheck(args: argparse.Namespace, config: Config, aws: Any, env: Environment) -> int:
@@ -337,10 +424,11 @@ def _recheck(args: argparse.Namespace, config: Config, aws: Any, env: Environmen
         if not state.has_case(args.case):
             raise ConfigError(f"--case {args.case}: no such case in the state {state.where}; "
                               f"run `triage scan` first, or give the state with --state")
-        sweep_progress = _SweepProgress(env) if env.stderr_is_tty and not args.json else None
-        report = check_account(aws, config.billing, incident_start=state.case_first_date(args.case),
-                               rules_dir=rules_dir, limits=SweepLimits(), observer=sweep_progress)
-        if sweep_progress is not None:
+        sweep_progress = Progress(env, "regions read")
+        try:
+            report = check_account(aws, config.billing, incident_start=state.case_first_date(args.case),
+                                   rules_dir=rules_dir, limits=SweepLimits(), progress=sweep_progress.update)
+        finally:
             sweep_progress.finish()
         progress = remember_check(state, args.case, report, remediation)
     assert progress is not None
@@ -352,7 +440,7 @@ def _recheck(args: argparse.Namespace, config: Config, aws: Any, env: Environmen
     else:
         print(_account_text(report), file=env.stdout)
         print(render_progress(progress, texts).rstrip(), file=env.stdout)
-    return int(ExitStatus.OK)
+    return int(ExitStatus.OK if _checked_everything(report) else ExitStatus.PARTIAL_CHECK)
 
 
 def _region_codes(text: str) -> tuple[str, ...]:
@@ -367,21 +455,9 @@ def _region_codes(text: str) -> tuple[str, ...]:
     return codes
 
 
-class _SweepProgress:
-    """A one-line counter on stderr while the account is read."""
-
-    def __init__(self, env: Environment) -> None:
-        self.env = env
-        self.done = 0
-
-    def __call__(self, task: Task, begin: float, end: float) -> None:
-        self.done += 1
-        if self.done % 10 == 0:
-            print(f"\r{_bar(self.done * 5)} {self.done} listings read", end="", file=self.env.stderr, flush=True)
-
-    def finish(self) -> None:
-        if self.done >= 10:
-            print(file=self.env.stderr)
+def _checked_everything(report: AccountReport) -> bool:
+    """Every region swept whole, and IAM and cost too: no gap of any kind."""
+    return report.every_region_checked and not report.gaps
 
 
 def _account_text(report: AccountReport) -> str:
@@ -482,7 +558,7 @@ def _cost_line(report: AccountReport) -> str:
 
 def _closing_line(report: AccountReport) -> str:
     swept = len(report.regions_swept)
-    if report.every_region_checked and not report.global_gaps:
+    if _checked_everything(report):
         return f"Every region was checked ({swept} regions), and IAM and cost too: nothing was left out."
     if report.every_region_checked:
         return (f"Every region was checked ({swept} regions); {len(report.global_gaps)} account-wide part(s) "

@@ -2,7 +2,7 @@
 
 Unknown sections and keys are errors (a typo must not silently fall back to a default). Secrets are never
 read from the file: only the *names* of environment variables or a command that prints a token. A config
-file that others can read is refused if anything in it looks like a secret anyway.
+file that others can read is refused if anything in it looks like a secret anyway, comments included.
 """
 
 from __future__ import annotations
@@ -134,18 +134,25 @@ def load_config(path: Path | None, *, explicit: bool) -> Config:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read config file {path}: {_reason(exc)}") from None
+    readable = _readable_by_others(path)
+    # The text first: a key pasted into a comment, or into a file that is not even valid TOML, is as exposed.
+    secret = _secret_line(text) if readable else None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
-    if _readable_by_others(path):
-        secret = _find_secret(data)
         if secret:
-            raise ConfigError(
-                f"config file {path} is readable by other users and {secret} looks like a secret; "
-                f"move the secret to an environment variable and run: chmod 600 {path}"
-            )
+            raise _exposed(path, secret) from None
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+    if readable:
+        secret = secret or _find_secret(data)
+        if secret:
+            raise _exposed(path, secret)
     return parse_config(data, path=path)
+
+
+def _exposed(path: Path, secret: str) -> ConfigError:
+    return ConfigError(f"config file {path} is readable by other users and {secret} looks like a secret; "
+                       f"move the secret to an environment variable and run: chmod 600 {path}")
 
 
 def parse_config(data: Mapping[str, Any], *, path: Path | None = None) -> Config:
@@ -384,11 +391,25 @@ def _readable_by_others(path: Path) -> bool:
 
 _SECRET_PATTERNS = (
     re.compile(r"\b(AKIA|ASIA)[A-Z0-9]{16}\b"),  # AWS access key id
-    re.compile(r"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+=]{40}(?![A-Za-z0-9/+=])"),  # AWS secret access key
+    # AWS secret access key: 40 characters of base64 with lower case, upper case and a digit among them
+    re.compile(r"(?<![A-Za-z0-9/+=])(?=[A-Za-z0-9/+=]*[a-z])(?=[A-Za-z0-9/+=]*[A-Z])(?=[A-Za-z0-9/+=]*[0-9])"
+               r"[A-Za-z0-9/+=]{40}(?![A-Za-z0-9/+=])"),
     re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(:fx)?\b"),  # DeepL key
     re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----"),
 )
 _SECRET_KEY_NAMES = re.compile(r"(password|passwd|secret|token|auth_key|api_key)$", re.I)
+# `password = hunter2` or `IMAP_PASSWORD=hunter2` written anywhere, a comment too. Not a secret:
+# `password_env = …` (it names a variable) and a placeholder value (`...`, `<…>`, `$VAR`).
+_SECRET_ASSIGNMENT = re.compile(r"(?<![A-Za-z0-9])(password|passwd|secret|token|auth_key|api_key)[\"']?\s*=\s*"
+                                r"[\"']?(?![.<${*])[^\s\"']{4,}", re.I)
+
+
+def _secret_line(text: str) -> str | None:
+    """`line N` of the first line of the raw text that looks like it holds a secret, or None."""
+    for number, line in enumerate(text.splitlines(), start=1):
+        if _SECRET_ASSIGNMENT.search(line) or any(p.search(line) for p in _SECRET_PATTERNS):
+            return f"line {number}"
+    return None
 
 
 def _find_secret(data: Any, where: str = "") -> str | None:

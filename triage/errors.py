@@ -10,9 +10,14 @@ from enum import IntEnum
 
 
 class ExitStatus(IntEnum):
-    OK = 0
+    """Every exit status of `triage`; README.md's table lists the same."""
+
+    OK = 0  # finished; for check-account: every region and every account-wide part was seen
     FAILURE = 1  # a bug or a refused AWS call: the run cannot be trusted
-    BAD_INPUT = 2  # bad config, bad source, unreachable server: the user can fix it
+    BAD_INPUT = 2  # bad config, missing data, bad source, refused login, undelivered summary: the user can fix it
+    PARTIAL_CHECK = 3  # check-account finished, but part of the account could not be checked (a gap)
+    INTERRUPTED = 130  # Ctrl-C (128 + SIGINT, as shells count it)
+    BROKEN_PIPE = 141  # the reader of stdout went away (128 + SIGPIPE)
 
 
 class TriageError(Exception):
@@ -47,6 +52,10 @@ class StateError(TriageError):
 
 class RulesError(TriageError):
     """A rules file is malformed."""
+
+
+class DataError(TriageError):
+    """triage's own data (rules/, templates/) is missing or incomplete: an install or TRIAGE_DATA_DIR fault."""
 
 
 class NotifyError(TriageError):

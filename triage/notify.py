@@ -112,3 +112,17 @@ def _connect(settings: SmtpSettings) -> smtplib.SMTP:
     if settings.tls == "starttls":
         smtp.starttls(context=context)
     return smtp
+
+
+def open_smtp(settings: SmtpSettings, env: Mapping[str, str]) -> smtplib.SMTP:
+    """A connection that is logged in and ready to send, for a caller that keeps it (the daemon's outbox)."""
+    smtp = _connect(settings)
+    try:
+        if settings.oauth2_token_command:
+            _oauth2_login(smtp, settings)
+        elif settings.user:
+            smtp.login(settings.user, env.get(settings.password_env or "", ""))
+    except BaseException:
+        smtp.close()
+        raise
+    return smtp

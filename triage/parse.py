@@ -14,12 +14,14 @@ import email.utils
 import logging
 import re
 from datetime import UTC, datetime
-
-import mailparser
+from typing import TYPE_CHECKING
 
 from triage.charsets import decode_bytes, decode_header
 from triage.htmltext import html_to_text, urls_in_text
 from triage.mail import Address, Attachment, Mail, RawMail, normalize_message_id
+
+if TYPE_CHECKING:
+    import mailparser
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +43,8 @@ def parse_mail(raw: RawMail, *, max_bytes: int | None = None) -> Mail:
     if b"\x00" in data[:4096] or not _looks_like_mail(data):
         raise MalformedMail("not an e-mail message (no header block)")
     try:
+        import mailparser  # only a run that has mail to read pays for importing it
+
         parsed = mailparser.parse_from_bytes(data)
     except Exception as exc:  # mail-parser raises bare exceptions on some junk; never end the scan
         raise MalformedMail(f"mail-parser could not read it: {exc}") from exc

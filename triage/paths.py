@@ -3,26 +3,37 @@
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Mapping
+from importlib import resources
 from pathlib import Path
 
 APP = "triage"
+DATA_FOLDERS = ("rules", "templates")
 
 
 def data_dir(env: Mapping[str, str] | None = None) -> Path:
     """The folder holding rules/ and templates/.
 
-    `TRIAGE_DATA_DIR` wins; then the source checkout the package runs from (the usual editable
-    install); then the `share/triage` folder a wheel install puts them in.
+    `TRIAGE_DATA_DIR` wins. Then the copy a wheel carries inside the package (`triage/_data`, reached
+    through importlib.resources, so `pip install .` and `pipx install .` find it wherever the package
+    lands). Then the source checkout the package runs from (the editable install). When neither holds
+    the data, the package's own place is returned, so the error that follows names where it should be.
     """
     env = os.environ if env is None else env
     if env.get("TRIAGE_DATA_DIR"):
         return Path(env["TRIAGE_DATA_DIR"])
+    packed = packed_data_dir()
+    if any((packed / name).is_dir() for name in DATA_FOLDERS):
+        return packed
     checkout = Path(__file__).resolve().parent.parent
-    if (checkout / "rules").is_dir():
+    if any((checkout / name).is_dir() for name in DATA_FOLDERS):
         return checkout
-    return Path(sys.prefix) / "share" / APP
+    return packed
+
+
+def packed_data_dir() -> Path:
+    """Where a built wheel puts rules/ and templates/: `_data` inside the installed package."""
+    return Path(str(resources.files(APP) / "_data"))
 
 
 def rules_dir(env: Mapping[str, str] | None = None) -> Path:

@@ -19,7 +19,6 @@ from typing import Protocol
 
 from triage.account.recheck import Progress, compare, snapshot
 from triage.account.remediation import RemediationRules, load_remediation_rules
-from triage.account.report import AccountReport
 from triage.answer import REPLY_CHANNEL, deliveries, pending_replies
 from triage.authenticate import Authenticity, authenticate
 from triage.cases import Case, ClassifiedMail, EarlierMail, group_cases
@@ -86,7 +85,7 @@ class Reporter(Protocol):
     def message(self, item: ClassifiedMail, record: dict[str, object]) -> None: ...
     def skipped(self, where: str, reason: str) -> None: ...
     def case(self, outcome: CaseOutcome) -> None: ...
-    def progress(self, done: int) -> None: ...
+    def progress(self, done: int, total: int | None) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -114,8 +113,11 @@ def scan(ctx: Context, source: Source, state: State, reporter: Reporter) -> Scan
     checkpoints = []
     interrupted: SourceError | None = None
     try:
+        handed = 0
         for batch in source.batches(state, rescan=ctx.options.all_mail):
             items.extend(_read_batch(ctx, batch, state, reporter, totals))
+            handed += len(batch.mails) + len(batch.unreadable)
+            reporter.progress(handed, batch.total)
             if batch.checkpoint is not None:
                 checkpoints.append(batch.checkpoint)
     except SourceError as exc:
@@ -147,8 +149,9 @@ def scan(ctx: Context, source: Source, state: State, reporter: Reporter) -> Scan
             reporter.case(outcome)
 
     if delivered_all:
-        for checkpoint in checkpoints:
-            state.set_mailbox(checkpoint.mailbox, Mailbox(checkpoint.uidvalidity, checkpoint.last_uid))
+        with state.transaction():
+            for checkpoint in checkpoints:
+                state.set_mailbox(checkpoint.mailbox, Mailbox(checkpoint.uidvalidity, checkpoint.last_uid))
     if interrupted is not None:
         totals.interrupted = str(interrupted)
     return totals
@@ -169,8 +172,12 @@ def _read_batch(ctx: Context, batch: Batch, state: State, reporter: Reporter,
             log.warning("skipped malformed mail %s: %s", raw.origin, exc)
             reporter.skipped(str(raw.origin), str(exc))
             continue
+        except Exception:  # a decoder bug on one mail must not hold back the mail after it
+            totals.skipped += 1
+            log.exception("skipped %s: could not read it", raw.origin)
+            reporter.skipped(str(raw.origin), "internal error while reading it; see the log")
+            continue
         totals.read += 1
-        reporter.progress(totals.read)
         if mail.defects:
             totals.defective += 1
             log.warning("mail %s (%s) has defects, read as well as possible: %s",
@@ -262,6 +269,8 @@ def _handle_case(ctx: Context, case: Case, state: State) -> CaseOutcome:
     account = None
     if case.meaning.check_account and not (opts.no_aws or opts.offline) and ctx.services.check_account:
         account = ctx.services.check_account(case)
+        from triage.account.report import AccountReport  # the check ran: the AWS libraries are loaded
+
         if isinstance(account, AccountReport):  # the check's credentials are the owner's account
             state.remember_account(account.account_id, STS, account.caller_arn)
     progress = remember_check(state, case.case_id, account, ctx.remediation)
@@ -287,6 +296,10 @@ def _handle_case(ctx: Context, case: Case, state: State) -> CaseOutcome:
 
 def remember_check(state: State, case_id: str, account: object | None, rules: RemediationRules) -> Progress | None:
     """Compare a completed check with the case's last one, and keep it for the next. None without a check."""
+    if account is None:
+        return None
+    from triage.account.report import AccountReport  # only once a check ran: it comes with the AWS libraries
+
     if not isinstance(account, AccountReport):
         return None
     progress = compare(case_id, state.last_check(case_id), account, rules)
@@ -304,6 +317,11 @@ def _stage_notes(ctx: Context) -> dict[str, bool]:
 
 
 def _record(state: State, case: Case) -> None:
+    with state.transaction():  # one commit for the case, not two a mail
+        _record_case(state, case)
+
+
+def _record_case(state: State, case: Case) -> None:
     for item in case.mails:
         record = message_record(item)
         state.record_message(SeenMessage(

@@ -11,19 +11,19 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import jinja2
-import markupsafe
-
 from triage.cases import Case
 from triage.config import Config
-from triage.errors import RulesError
+from triage.errors import DataError, RulesError
 from triage.state import SentSummary
 from triage.untrusted import inert
 
 if TYPE_CHECKING:
+    import jinja2
+
     from triage.account.recheck import Progress
     from triage.account.remediation import RemediationRules
 
@@ -79,8 +79,28 @@ class Texts:
     kinds: dict[str, KindText]
     labels: dict[str, dict[str, str]]
     links: dict[str, str]
-    env: jinja2.Environment = field(repr=False)
+    templates_dir: Path
+    formats: Formats = field(repr=False)
     inventory_csv: dict[str, Any] = field(default_factory=dict)  # texts.toml [inventory_csv]
+
+    @cached_property
+    def env(self) -> jinja2.Environment:
+        """The templates, compiled on first use and kept for the process (a scan with no case needs none,
+        and so does not import jinja2)."""
+        import jinja2
+
+        env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(self.templates_dir),
+            bytecode_cache=_bytecode_cache(),
+            autoescape=jinja2.select_autoescape(["html.j2"]),
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+            undefined=jinja2.StrictUndefined,
+        )
+        f = self.formats
+        env.filters.update(jst=f.jst, yen=f.yen, usd=f.usd, inert=inert)
+        return env
 
     def kind(self, key: str, fallback: str) -> KindText:
         return self.kinds.get(key) or self.kinds[fallback]
@@ -117,7 +137,15 @@ class Summary:
         return f"<triage.{self.case_id}.{self.digest}{tag}@triage.invalid>"
 
 
+# The templates render_summary and render_reminder start from; what they include is found from them.
+ENTRY_TEMPLATES = ("subject.txt.j2", "reply.txt.j2", "summary.txt.j2", "summary.html.j2",
+                   "reminder_subject.txt.j2", "reminder.txt.j2")
+
+
 def load_texts(templates_dir: Path) -> Texts:
+    if not templates_dir.is_dir():
+        raise DataError(f"the templates folder {templates_dir} does not exist; reinstall triage, or point "
+                        f"TRIAGE_DATA_DIR at a folder holding rules/ and templates/")
     path = templates_dir / "texts.toml"
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -132,14 +160,6 @@ def load_texts(templates_dir: Path) -> Texts:
             raise RulesError(f"{path}: [kind.{key}] needs title and what ({exc})") from None
     if "other" not in kinds:
         raise RulesError(f"{path}: [kind.other] is missing; it is the fallback for every kind")
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(templates_dir),
-        autoescape=jinja2.select_autoescape(["html.j2"]),
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        undefined=jinja2.StrictUndefined,
-    )
     try:
         f = data["formats"]
         formats = Formats(weekdays=f["weekdays"], morning=f["morning"], afternoon=f["afternoon"], date=f["date"],
@@ -148,9 +168,49 @@ def load_texts(templates_dir: Path) -> Texts:
     except (KeyError, TypeError) as exc:
         raise RulesError(f"{path}: [formats] needs weekdays, morning, afternoon, date, unknown_date, usd, yen, "
                          f"yen_man and yen_oku ({exc})") from None
-    env.filters.update(jst=formats.jst, yen=formats.yen, usd=formats.usd, inert=inert)
-    return Texts(kinds=kinds, labels=data.get("labels", {}), links=data.get("links", {}), env=env,
-                 inventory_csv=data.get("inventory_csv", {}))
+    return Texts(kinds=kinds, labels=data.get("labels", {}), links=data.get("links", {}), templates_dir=templates_dir,
+                 formats=formats, inventory_csv=data.get("inventory_csv", {}))
+
+
+def _bytecode_cache() -> jinja2.BytecodeCache | None:
+    """Compiled templates kept between runs (compiling them took longer than the rest of a small scan).
+    jinja2's per-user folder in the temp dir, which it creates private and refuses if someone else owns
+    it; keyed by each template's source, so an edited template is compiled again. None when unusable."""
+    import jinja2
+
+    try:
+        return jinja2.FileSystemBytecodeCache()
+    except (OSError, RuntimeError):
+        return None
+
+
+def _markup(html_text: str) -> Any:
+    """HTML that the template must not escape again (markupsafe comes with jinja2, imported with it)."""
+    import markupsafe
+
+    return markupsafe.Markup(html_text)
+
+
+# `{% include "x" %}`, `{% import "x" as y %}`, `{% from "x" import y %}`, `{% extends "x" %}`.
+_REFERENCE = re.compile(r"""{%-?\s*(?:include|import|from|extends)\s+["']([^"']+)["']""")
+
+
+def check_templates(templates_dir: Path) -> None:
+    """Every entry template and everything it includes or imports is there: a missing one is an error when
+    a command starts, not in the middle of a scan with a compromise case in hand. The references are
+    followed in the text, so the check costs a few file reads and does not load jinja2 (a scan with no
+    case to summarise needs no template); a syntax error shows when the templates are compiled."""
+    pending, checked = list(ENTRY_TEMPLATES), set()
+    while pending:
+        name = pending.pop()
+        if name in checked:
+            continue
+        checked.add(name)
+        try:
+            source = (templates_dir / name).read_text(encoding="utf-8")
+        except OSError:
+            raise DataError(f"the template {templates_dir / name} is missing; reinstall triage") from None
+        pending.extend(_REFERENCE.findall(source))
 
 
 def render_summary(
@@ -191,7 +251,7 @@ def render_summary(
     context.update(subject=subject, reply=reply, reply_meaning=re.sub(r"\n{2,}", "\n", meaning))
     text = texts.env.get_template("summary.txt.j2").render(context)
     text = re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
-    context["body"] = markupsafe.Markup(text_to_html(text))
+    context["body"] = _markup(text_to_html(text))
     context["intro"], context["sections"] = html_sections(text, reply)
     return Summary(
         case_id=case.case_id,
@@ -228,9 +288,11 @@ def _inventory_attachment(case: Case, account: object | None, texts: Texts) -> t
 
 def _plan(case: Case, security: bool, account: object | None, rules: RemediationRules | None) -> object | None:
     """The clean-up plan built from a completed check; None keeps the kind's generic steps."""
-    from triage.account.report import AccountReport
+    if not security or account is None:
+        return None
+    from triage.account.report import AccountReport  # only once a check ran: it comes with the AWS libraries
 
-    if not security or not isinstance(account, AccountReport):
+    if not isinstance(account, AccountReport):
         return None
     from triage import paths
     from triage.account.remediation import build_plan, load_remediation_rules
@@ -267,7 +329,7 @@ def render_reminder(sent: SentSummary, texts: Texts) -> Summary:
     context: dict[str, Any] = {"sent": sent, "labels": texts.labels, "links": texts.links}
     subject = texts.env.get_template("reminder_subject.txt.j2").render(context).strip()
     text = re.sub(r"\n{3,}", "\n\n", texts.env.get_template("reminder.txt.j2").render(context)).strip() + "\n"
-    context.update(subject=subject, body=markupsafe.Markup(text_to_html(text)))
+    context.update(subject=subject, body=_markup(text_to_html(text)))
     return Summary(
         case_id=sent.case_id,
         digest="reminder-" + stamp.strftime("%Y%m%dT%H%M%S"),
@@ -294,12 +356,12 @@ class HtmlSection:
     reply's section also holds the HTML before and after the English draft, which the template sets apart."""
 
     title: str
-    html: markupsafe.Markup
-    before_reply: markupsafe.Markup | None = None
-    after_reply: markupsafe.Markup | None = None
+    html: Any  # markupsafe.Markup: HTML the template does not escape again
+    before_reply: Any = None
+    after_reply: Any = None
 
 
-def html_sections(text: str, reply: str) -> tuple[markupsafe.Markup, tuple[HtmlSection, ...]]:
+def html_sections(text: str, reply: str) -> tuple[Any, tuple[HtmlSection, ...]]:
     """The text summary cut at its "■ " headings: the lines under the subject (as HTML), then each section."""
     lines = text.split("\n")[1:]  # the first line is the subject: the template sets it as the title
     chunks: list[tuple[str, list[str]]] = [("", [])]
@@ -308,17 +370,16 @@ def html_sections(text: str, reply: str) -> tuple[markupsafe.Markup, tuple[HtmlS
             chunks.append((line[2:].strip(), []))
         else:
             chunks[-1][1].append(line)
-    intro = markupsafe.Markup(text_to_html("\n".join(chunks[0][1])))
+    intro = _markup(text_to_html("\n".join(chunks[0][1])))
     sections = []
     for title, body in chunks[1:]:
         joined = "\n".join(body)
         if reply and reply in joined:
             before, after = joined.split(reply, 1)
-            sections.append(HtmlSection(title, markupsafe.Markup(text_to_html(joined)),
-                                        markupsafe.Markup(text_to_html(before)),
-                                        markupsafe.Markup(text_to_html(after))))
+            sections.append(HtmlSection(title, _markup(text_to_html(joined)), _markup(text_to_html(before)),
+                                        _markup(text_to_html(after))))
         else:
-            sections.append(HtmlSection(title, markupsafe.Markup(text_to_html(joined))))
+            sections.append(HtmlSection(title, _markup(text_to_html(joined))))
     return intro, tuple(sections)
 
 

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from triage import paths
 from triage.cases import Case
 from triage.config import Config
 from triage.errors import RefusedAwsCall, TriageError
-from triage.notify import smtp_sender
 from triage.pipeline import AccountCheck, ScanOptions, Services
 from triage.state import State
-from triage.translate import RetryPolicy, translation_service
+
+if TYPE_CHECKING:
+    from triage.translate import RetryPolicy
 
 log = logging.getLogger(__name__)
 
@@ -27,9 +29,13 @@ def services_from_config(config: Config, options: ScanOptions, env: Mapping[str,
     """`deepl_retry`: the `deepl` library's retries and timeout for this run (tests); None keeps its own."""
     send = None
     if not (options.no_send or options.offline) and config.smtp is not None:
+        from triage.notify import smtp_sender
+
         send = smtp_sender(config.smtp, config.notify.to, env)
     translate = None
-    if not (options.no_translate or options.offline):
+    if not (options.no_translate or options.offline):  # each stage is imported only when the run uses it
+        from triage.translate import translation_service
+
         translate = translation_service(config.deepl, env, state, glossary_path=paths.rules_dir(env) / "glossary.tsv",
                                         retry=deepl_retry)
     check = None if (options.no_aws or options.offline) else account_check(config, env)

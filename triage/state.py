@@ -97,6 +97,32 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (case_id, checked_at)
     );
     """,
+    # 5: the daemon's outbox (a summary is kept until the SMTP server answered 250), the owner's
+    # acknowledgements, and the last pass over each folder. IF NOT EXISTS: `status` and `ack` may open a
+    # state the daemon is migrating at the same moment.
+    """
+    CREATE TABLE IF NOT EXISTS outbox (
+        case_id       TEXT NOT NULL,
+        digest        TEXT NOT NULL,
+        channel       TEXT NOT NULL,        -- smtp, reminder
+        summary       TEXT NOT NULL,        -- the rendered summary as JSON: a resend is the same mail
+        queued_at     TEXT NOT NULL,
+        attempts      INTEGER NOT NULL DEFAULT 0,
+        last_error    TEXT NOT NULL DEFAULT '',
+        delivered_at  TEXT,                 -- set in the transaction right after the server's 250
+        PRIMARY KEY (case_id, digest, channel)
+    );
+    CREATE TABLE IF NOT EXISTS acks (
+        case_id   TEXT PRIMARY KEY,
+        acked_at  TEXT NOT NULL,
+        mails     INTEGER NOT NULL          -- the case's mails when acknowledged: a newer one re-opens it
+    );
+    CREATE TABLE IF NOT EXISTS passes (
+        mailbox  TEXT PRIMARY KEY,
+        at       TEXT NOT NULL,
+        outcome  TEXT NOT NULL              -- ok, or the error
+    );
+    """,
 )
 
 
@@ -127,6 +153,40 @@ class SentSummary:
     sent_at: datetime  # when this summary went out
     last_sent_at: datetime  # when anything (summary or reminder) last went out for the case
     last_mail_at: datetime | None  # date of the newest mail in the case
+    acknowledged: bool = False  # `triage ack` since the case's newest mail
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    case_id: str
+    digest: str
+    channel: str
+    summary: dict[str, Any]
+    queued_at: datetime
+    attempts: int
+    last_error: str
+
+
+@dataclass(frozen=True)
+class CaseRow:
+    """One case as `triage status` shows it."""
+
+    case_id: str
+    kind: str
+    severity: str
+    first_mail_at: datetime | None
+    last_mail_at: datetime | None
+    summaries_sent: int  # delivered (the server answered 250)
+    reminders_sent: int
+    last_sent_at: datetime | None
+    acknowledged: bool
+
+
+@dataclass(frozen=True)
+class PassRow:
+    mailbox: str
+    at: datetime
+    outcome: str
 
 
 @dataclass(frozen=True)
@@ -144,6 +204,18 @@ def now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+# A case is acknowledged while no mail joined it after the `triage ack`.
+_ACKED = """EXISTS (SELECT 1 FROM acks a WHERE a.case_id = {case}
+                  AND a.mails >= (SELECT COUNT(*) FROM messages m WHERE m.case_id = {case}))"""
+# A summary counts as sent unless the outbox still holds it undelivered.
+_DELIVERED = """NOT EXISTS (SELECT 1 FROM outbox o WHERE o.case_id = {s}.case_id AND o.digest = {s}.digest
+                        AND o.channel = {s}.channel AND o.delivered_at IS NULL)"""
+
+
+def _time(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
 class State:
     """The open state database. Use `open_state()`; one instance per process."""
 
@@ -151,6 +223,26 @@ class State:
         self.db = db
         self._lock = lock
         self.where = where
+        self._in_transaction = False
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Group writes into one commit (all or none of them): a case's mails, or a scan's checkpoints.
+        Writes outside a transaction commit one by one."""
+        if self._in_transaction:
+            yield
+            return
+        self._in_transaction = True
+        try:
+            with self.db:
+                yield
+        finally:
+            self._in_transaction = False
+
+    @contextmanager
+    def _write(self) -> Iterator[None]:
+        with self.transaction():
+            yield
 
     # --- mailboxes ---
 
@@ -159,7 +251,7 @@ class State:
         return Mailbox(row[0], row[1]) if row else None
 
     def set_mailbox(self, name: str, box: Mailbox) -> None:
-        with self.db:
+        with self._write():
             self.db.execute(
                 "INSERT INTO mailboxes (mailbox, uidvalidity, last_uid) VALUES (?, ?, ?) "
                 "ON CONFLICT (mailbox) DO UPDATE SET uidvalidity = excluded.uidvalidity, "
@@ -173,7 +265,7 @@ class State:
         return self.db.execute("SELECT 1 FROM messages WHERE key = ?", (key,)).fetchone() is not None
 
     def record_message(self, message: SeenMessage) -> None:
-        with self.db:
+        with self._write():
             self.db.execute(
                 "INSERT OR REPLACE INTO messages (key, content_hash, case_id, date, kind, severity, record, "
                 "seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -190,7 +282,7 @@ class State:
 
     def record_case(self, case_id: str, kind: str, severity: str) -> None:
         stamp = now()
-        with self.db:
+        with self._write():
             self.db.execute(
                 "INSERT INTO cases (case_id, kind, severity, first_seen, updated) VALUES (?, ?, ?, ?, ?) "
                 "ON CONFLICT (case_id) DO UPDATE SET kind = excluded.kind, severity = excluded.severity, "
@@ -207,7 +299,7 @@ class State:
 
     def record_summary(self, case_id: str, digest: str, channel: str = "smtp", *, subject: str = "",
                        text: str = "") -> None:
-        with self.db:
+        with self._write():
             self.db.execute(
                 "INSERT OR IGNORE INTO summaries (case_id, digest, channel, sent_at, subject, text) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
@@ -220,7 +312,8 @@ class State:
             """
             SELECT s.case_id, c.kind, c.severity, s.subject, s.text, s.sent_at,
                    (SELECT MAX(sent_at) FROM summaries WHERE case_id = s.case_id),
-                   (SELECT MAX(date) FROM messages WHERE case_id = s.case_id)
+                   (SELECT MAX(date) FROM messages WHERE case_id = s.case_id),
+                   """ + _ACKED.format(case="s.case_id") + """
             FROM summaries s JOIN cases c ON c.case_id = s.case_id
             WHERE s.channel = 'smtp'
               AND s.sent_at = (SELECT MAX(sent_at) FROM summaries WHERE case_id = s.case_id AND channel = 'smtp')
@@ -228,7 +321,90 @@ class State:
             """
         ).fetchall()
         return [SentSummary(r[0], r[1], r[2], r[3], r[4], datetime.fromisoformat(r[5]), datetime.fromisoformat(r[6]),
-                            datetime.fromisoformat(r[7]) if r[7] else None) for r in rows]
+                            _time(r[7]), bool(r[8])) for r in rows]
+
+    # --- the daemon's outbox ---
+
+    def outbox_put(self, case_id: str, digest: str, channel: str, summary: dict[str, Any]) -> bool:
+        """Queue a summary; False when this very summary was queued before (delivered or not)."""
+        with self.db:
+            cursor = self.db.execute(
+                "INSERT OR IGNORE INTO outbox (case_id, digest, channel, summary, queued_at) VALUES (?, ?, ?, ?, ?)",
+                (case_id, digest, channel, json.dumps(summary, ensure_ascii=False), now()),
+            )
+        return cursor.rowcount > 0
+
+    def outbox_pending(self) -> list[OutboxItem]:
+        rows = self.db.execute(
+            "SELECT case_id, digest, channel, summary, queued_at, attempts, last_error FROM outbox "
+            "WHERE delivered_at IS NULL ORDER BY queued_at, rowid"
+        ).fetchall()
+        return [OutboxItem(r[0], r[1], r[2], json.loads(r[3]), datetime.fromisoformat(r[4]), r[5], r[6])
+                for r in rows]
+
+    def outbox_delivered(self, item: OutboxItem) -> None:
+        with self.db:
+            self.db.execute("UPDATE outbox SET delivered_at = ?, attempts = attempts + 1, last_error = '' "
+                            "WHERE case_id = ? AND digest = ? AND channel = ?",
+                            (now(), item.case_id, item.digest, item.channel))
+
+    def outbox_failed(self, item: OutboxItem, error: str) -> None:
+        with self.db:
+            self.db.execute("UPDATE outbox SET attempts = attempts + 1, last_error = ? "
+                            "WHERE case_id = ? AND digest = ? AND channel = ?",
+                            (error, item.case_id, item.digest, item.channel))
+
+    # --- acknowledgements ---
+
+    def acknowledge(self, case_ids: list[str] | None = None) -> list[str]:
+        """Record that the owner has seen these cases (None: every case); returns the ones acknowledged.
+        A case id the state does not know makes it acknowledge none: a typo is not half done."""
+        with self.db:
+            if case_ids is None:
+                found = [r[0] for r in self.db.execute("SELECT case_id FROM cases WHERE kind != 'other' "
+                                                       "ORDER BY case_id")]
+            else:
+                found = [c for c in case_ids
+                         if self.db.execute("SELECT 1 FROM cases WHERE case_id = ?", (c,)).fetchone()]
+                if len(found) != len(case_ids):
+                    return found
+            for case_id in found:
+                self.db.execute(
+                    "INSERT OR REPLACE INTO acks (case_id, acked_at, mails) "
+                    "VALUES (?, ?, (SELECT COUNT(*) FROM messages WHERE case_id = ?))",
+                    (case_id, now(), case_id),
+                )
+        return found
+
+    # --- passes and the overview `triage status` shows ---
+
+    def record_pass(self, mailbox: str, outcome: str) -> None:
+        with self.db:
+            self.db.execute("INSERT OR REPLACE INTO passes (mailbox, at, outcome) VALUES (?, ?, ?)",
+                            (mailbox, now(), outcome))
+
+    def passes(self) -> list[PassRow]:
+        rows = self.db.execute("SELECT mailbox, at, outcome FROM passes ORDER BY mailbox").fetchall()
+        return [PassRow(r[0], datetime.fromisoformat(r[1]), r[2]) for r in rows]
+
+    def case_rows(self) -> list[CaseRow]:
+        rows = self.db.execute(
+            """
+            SELECT c.case_id, c.kind, c.severity,
+                   (SELECT MIN(date) FROM messages WHERE case_id = c.case_id),
+                   (SELECT MAX(date) FROM messages WHERE case_id = c.case_id),
+                   (SELECT COUNT(*) FROM summaries s WHERE s.case_id = c.case_id AND s.channel = 'smtp'
+                      AND """ + _DELIVERED.format(s="s") + """),
+                   (SELECT COUNT(*) FROM summaries s WHERE s.case_id = c.case_id AND s.channel = 'reminder'
+                      AND """ + _DELIVERED.format(s="s") + """),
+                   (SELECT MAX(sent_at) FROM summaries s WHERE s.case_id = c.case_id
+                      AND """ + _DELIVERED.format(s="s") + """),
+                   """ + _ACKED.format(case="c.case_id") + """
+            FROM cases c WHERE c.kind != 'other' ORDER BY c.updated DESC, c.case_id
+            """
+        ).fetchall()
+        return [CaseRow(r[0], r[1], r[2], _time(r[3]), _time(r[4]), r[5], r[6], _time(r[7]), bool(r[8]))
+                for r in rows]
 
     # --- the owner's accounts, as learned ---
 
@@ -276,7 +452,7 @@ class State:
         return row[0] if row else None
 
     def cache_put(self, namespace: str, key: str, value: str) -> None:
-        with self.db:
+        with self._write():
             self.db.execute(
                 "INSERT OR REPLACE INTO cache (namespace, key, value, created) VALUES (?, ?, ?, ?)",
                 (namespace, key, value, now()),
@@ -289,13 +465,33 @@ class State:
 
 
 @contextmanager
-def open_state(path: str | Path) -> Iterator[State]:
-    """Open (creating and migrating) the state at `path`, or a throw-away one for ":memory:"."""
-    state = _open(str(path))
+def open_state(path: str | Path, *, shared: bool = False) -> Iterator[State]:
+    """Open (creating and migrating) the state at `path`, or a throw-away one for ":memory:".
+
+    `shared`: beside a process that holds the state (`triage status` and `triage ack` next to the daemon).
+    No lock is taken; WAL lets this reader read while the holder writes, and a write here (an ack) waits
+    only for the holder's current transaction, which is one short statement or a few."""
+    state = _open(str(path), shared=shared)
     try:
         yield state
     finally:
         state.close()
+
+
+def holder(path: str | Path) -> int | None:
+    """The pid of the process holding the state at `path` (a daemon or a scan), or None."""
+    lock_path = Path(f"{path}.lock")
+    try:
+        with open(lock_path, "rb") as lock:
+            try:
+                fcntl.flock(lock.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except BlockingIOError:
+                text = lock.read().decode("ascii", "replace").strip()
+                return int(text) if text.isdigit() else 0
+            fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+    except FileNotFoundError:
+        return None
+    return None
 
 
 def read_known_accounts(path: str | Path) -> list[KnownAccount]:
@@ -323,9 +519,12 @@ def _known_accounts(db: sqlite3.Connection) -> list[KnownAccount]:
     return [KnownAccount(*r) for r in rows]
 
 
-def _open(path: str) -> State:
+def _open(path: str, *, shared: bool = False) -> State:
     lock: IO[bytes] | None = None
-    if path != MEMORY:
+    if path != MEMORY and shared and not Path(path).exists():
+        raise StateError(f"there is no state at {path} yet; run `triage scan` or `triage daemon` first, "
+                         f"or name another --state")
+    if path != MEMORY and not shared:
         target = Path(path)
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -339,19 +538,36 @@ def _open(path: str) -> State:
             lock.close()
             raise StateError(f"another triage process is using {target}; wait for it to finish "
                              f"or use another --state") from None
+        lock.truncate(0)
+        lock.write(f"{os.getpid()}\n".encode("ascii"))  # for `triage status`: who holds the state
+        lock.flush()
     try:
         db = sqlite3.connect(path, isolation_level="DEFERRED", timeout=10)
-        if path != MEMORY:
+        if path != MEMORY and not shared:
             db.execute("PRAGMA journal_mode = WAL")
+            # In WAL mode NORMAL loses no committed write when triage itself stops; only a power cut may
+            # take back the last commits (the mail is then read again). FULL would sync on every commit.
+            db.execute("PRAGMA synchronous = NORMAL")
             os.chmod(path, 0o600)
         db.execute("PRAGMA foreign_keys = ON")
-        _migrate(db, path)
+        if shared:
+            _check_current(db, path)  # migrating is for the holder: two migrations at once would collide
+        else:
+            _migrate(db, path)
     except sqlite3.DatabaseError as exc:
         if lock is not None:
             lock.close()
         raise StateError(f"state file {path} is not a triage database ({exc}); "
                          f"move it away or use another --state") from None
     return State(db, lock, path)
+
+
+def _check_current(db: sqlite3.Connection, path: str) -> None:
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    if version != len(MIGRATIONS):
+        db.close()
+        raise StateError(f"state file {path} has schema {version}, this triage needs {len(MIGRATIONS)}; "
+                         f"start `triage daemon` (or run `triage scan`) once to bring it up to date")
 
 
 def _migrate(db: sqlite3.Connection, path: str) -> None:

@@ -31,11 +31,11 @@ from triage.account.records import (
     RegionPlan,
     RootUser,
 )
-from triage.account.regions import load_region_names
+from triage.account.region_names import load_region_names
 from triage.account.report import AccountReport
 from triage.account.session import Clients, open_session, whoami
 from triage.account.suspicion import Suspicion, incident_window, judge
-from triage.account.sweep import MAX_IN_FLIGHT, PER_REGION, REGION_TIMEOUT, Observer, sweep
+from triage.account.sweep import MAX_IN_FLIGHT, PER_REGION, REGION_TIMEOUT, Observer, RegionProgress, sweep
 from triage.config import AwsSettings, BillingSettings
 from triage.errors import AwsCheckError
 
@@ -60,6 +60,7 @@ def check_account(
     now: datetime | None = None,
     limits: SweepLimits = SweepLimits(),  # a frozen record: safe as a default
     observer: Observer | None = None,
+    progress: RegionProgress | None = None,
 ) -> AccountReport:
     """Check the account the credentials belong to. `named_ids`: instance and key ids the AWS mail names."""
     rules_dir = rules_dir or paths.rules_dir()
@@ -79,7 +80,7 @@ def check_account(
 
     found = sweep(account_tasks(clients, aws.regions, now.date()), clients, identity.account_id,
                   max_in_flight=limits.max_in_flight, per_region=limits.per_region,
-                  region_timeout=limits.region_timeout, observer=observer)
+                  region_timeout=limits.region_timeout, observer=observer, progress=progress)
     facts = found.facts
     window = incident_window(incident_start, now)
     resources = apply_credential_report(found.resources, _one(facts, CredentialReport))

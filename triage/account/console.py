@@ -5,7 +5,6 @@ Each type's page is declared by its collector (`Kind.console`); a type without o
 
 from __future__ import annotations
 
-from triage.account.collectors import CONSOLE_PAGES
 from triage.account.records import GLOBAL
 
 _EC2 = "https://{r}.console.aws.amazon.com/ec2/home?region={r}#"
@@ -14,6 +13,9 @@ _EVENT_HISTORY = "https://{r}.console.aws.amazon.com/cloudtrail/home?region={r}#
 
 
 def resource_url(region: str, resource_type: str) -> str:
+    # Imported here: the declarations come with botocore, which a scan that checks no account never loads.
+    from triage.account.collectors import CONSOLE_PAGES
+
     template = CONSOLE_PAGES.get(resource_type, _REGION_HOME)
     return template.format(r="us-east-1" if region == GLOBAL else region)
 

@@ -11,13 +11,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from triage.account.records import GLOBAL
-from triage.account.regions import RegionName, RegionNames
+from triage.account.region_names import RegionName, RegionNames
 from triage.account.remediation import Clause, RemediationRules, clauses_of, left, resource_gaps
-from triage.account.report import AccountReport
 from triage.output import utc_z
+
+if TYPE_CHECKING:
+    from triage.account.report import AccountReport
 
 SNAPSHOT_VERSION = 1
 

@@ -8,10 +8,7 @@ resources and bill: it is a gap, never silently left out. Japanese names are dat
 
 from __future__ import annotations
 
-import tomllib
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -20,7 +17,6 @@ from triage.account.collecting import paginate
 from triage.account.failures import gap_for
 from triage.account.records import GLOBAL, Gap, RegionPlan, RegionStatus
 from triage.account.sweep import Scope, Task, TaskResult
-from triage.errors import RulesError
 
 if TYPE_CHECKING:
     from mypy_boto3_ec2 import EC2Client
@@ -32,40 +28,6 @@ CALLS = ("account:ListRegions", "ec2:DescribeRegions")
 SWEPT_STATUSES = frozenset({"ENABLED", "ENABLED_BY_DEFAULT", "DISABLING", "UNKNOWN"})
 _ALL_STATUSES = ["ENABLED", "ENABLED_BY_DEFAULT", "ENABLING", "DISABLING", "DISABLED"]
 _EC2_STATUS = {"opt-in-not-required": "ENABLED_BY_DEFAULT", "opted-in": "ENABLED", "not-opted-in": "DISABLED"}
-
-
-@dataclass(frozen=True)
-class RegionName:
-    code: str
-    name: str  # アジアパシフィック (ムンバイ)
-    country: str = ""  # インド, for places a reader may not know
-
-    @property
-    def full(self) -> str:
-        """The name with the country once: アジアパシフィック (ムンバイ)（インド）."""
-        return f"{self.name}（{self.country}）" if self.country else self.name
-
-
-@dataclass(frozen=True)
-class RegionNames:
-    names: Mapping[str, RegionName]
-
-    def get(self, code: str) -> RegionName:
-        return self.names.get(code) or RegionName(code, code)
-
-
-def load_region_names(rules_dir: Path) -> RegionNames:
-    path = rules_dir / "regions.toml"
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise RulesError(f"cannot read the region names {path}: {exc}") from None
-    names = {}
-    for code, entry in data.get("regions", {}).items():
-        if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
-            raise RulesError(f"{path}: [regions.{code}] needs a name")
-        names[code] = RegionName(code, entry["name"], str(entry.get("country", "")))
-    return RegionNames(names)
 
 
 # --- discovery --------------------------------------------------------------------------------

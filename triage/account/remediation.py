@@ -16,12 +16,15 @@ import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from triage.account import console
 from triage.account.records import GLOBAL, Gap, Resource
-from triage.account.regions import RegionName
-from triage.account.report import AccountReport
+from triage.account.region_names import RegionName
 from triage.errors import RulesError
+
+if TYPE_CHECKING:
+    from triage.account.report import AccountReport
 
 RULES_FILE = "remediation.toml"
 NAMED_AT_MOST = 3  # a step names resources one by one up to this many, and counts them beyond

@@ -25,7 +25,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from triage.account.failures import gap_for
-from triage.account.records import Fact, Gap, Resource
+from triage.account.records import GLOBAL, Fact, Gap, Resource
 from triage.account.session import Clients
 from triage.errors import RefusedAwsCall
 
@@ -84,6 +84,8 @@ class SweepResult:
 
 # Called once per finished task with its start and end (time.monotonic()); the benchmark uses it.
 Observer = Callable[[Task, float, float], None]
+# Called as regions finish: (regions with no task left, regions known so far); the CLI's progress line.
+RegionProgress = Callable[[int, int], None]
 
 
 def run_task(task: Task, scope: Scope) -> TaskResult:
@@ -111,6 +113,7 @@ def sweep(
     region_timeout: float = REGION_TIMEOUT,
     seed: int | None = None,
     observer: Observer | None = None,
+    progress: RegionProgress | None = None,
 ) -> SweepResult:
     """Run `tasks` and their follow-ups; return everything found and every gap."""
     rng = random.Random(seed)
@@ -122,6 +125,7 @@ def sweep(
     running: dict[Future[tuple[TaskResult, float, float]], Task] = {}
     in_region: Counter[str] = Counter()
     deadlines: dict[str, float] = {}
+    regions = {t.region for t in pending} - {GLOBAL}
     started = time.monotonic()
 
     def timed(task: Task, scope: Scope) -> tuple[TaskResult, float, float]:
@@ -149,7 +153,12 @@ def sweep(
                 facts.extend(result.facts)
                 for more in result.more:
                     pending.insert(rng.randrange(len(pending) + 1), more)
+                    if more.region != GLOBAL:
+                        regions.add(more.region)
             gaps.extend(_expire(pending, running, in_region, deadlines))
+            if progress is not None:
+                busy = {t.region for t in pending} | {t.region for t in running.values()}
+                progress(len(regions - busy), len(regions))
     except BaseException:
         pool.shutdown(wait=False, cancel_futures=True)
         raise

@@ -6,8 +6,11 @@ the pipeline has handled a batch it stores the batch's checkpoint, so an interru
 
 from __future__ import annotations
 
+import email.utils
+import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -33,6 +36,9 @@ class Batch:
     mails: tuple[RawMail, ...]
     checkpoint: Checkpoint | None = None
     unreadable: tuple[tuple[str, str], ...] = ()  # (where, why) of mails the source could not read
+    # How many mails (readable or not) the source expects to hand over in all, as far as it knows now;
+    # None when it cannot tell. Only for showing progress.
+    total: int | None = None
 
 
 class Source(Protocol):
@@ -45,9 +51,10 @@ class Source(Protocol):
 
 def open_source(
     spec: str | None, imap: ImapSettings | None, *, max_bytes: int, rules_dir: Path, env: Mapping[str, str],
-    forwarders: tuple[str, ...] = (),
+    since: date | None = None, forwarders: tuple[str, ...] = (),
 ) -> Source:
-    """The source named on the command line: "imap", a path, or None for IMAP when it is configured."""
+    """The source named on the command line: "imap", a path, or None for IMAP when it is configured.
+    `since`: only mail from that day on (IMAP SINCE; for files, the Date header)."""
     from triage.sources import files
 
     if spec in (None, "imap"):
@@ -59,8 +66,39 @@ def open_source(
         from triage.relevance import load_narrowing
         from triage.sources.imap import ImapSource
 
-        return ImapSource(imap, narrowing=load_narrowing(rules_dir, forwarders), max_bytes=max_bytes, env=env)
-    return files.open_path(Path(spec))
+        narrowing = load_narrowing(rules_dir, forwarders)
+        return ImapSource(imap, narrowing=narrowing, max_bytes=max_bytes, env=env, since=since)
+    source = files.open_path(Path(spec))
+    return source if since is None else DatedSource(source, since)
+
+
+class DatedSource:
+    """A file source without the mail dated before `since`. Mail without a readable Date is kept: it
+    cannot be shown to be old."""
+
+    def __init__(self, inner: Source, since: date) -> None:
+        self.inner = inner
+        self.since = since
+        self.name = inner.name
+
+    def batches(self, state: State, *, rescan: bool) -> Iterator[Batch]:
+        for batch in self.inner.batches(state, rescan=rescan):
+            yield replace(batch, mails=tuple(m for m in batch.mails if not _dated_before(m.data, self.since)))
+
+
+_DATE = re.compile(rb"^date:[ \t]*(.*(?:\r?\n[ \t].*)*)", re.I | re.M)
+
+
+def _dated_before(data: bytes, since: date) -> bool:
+    end = re.search(rb"\r?\n\r?\n", data)
+    found = _DATE.search(data[: end.start()] if end else data)
+    if not found:
+        return False
+    try:
+        sent = email.utils.parsedate_to_datetime(found.group(1).decode("ascii", "replace").strip())
+    except (TypeError, ValueError, IndexError):
+        return False
+    return sent.date() < since
 
 
 def mailbox_changed(stored: Mailbox | None, uidvalidity: int) -> bool:

@@ -6,10 +6,12 @@ has not seen; that check is the pipeline's, so every file is read on every scan.
 
 from __future__ import annotations
 
+import mmap
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 from triage.errors import SourceError
 from triage.mail import Origin, RawMail
@@ -59,7 +61,7 @@ def _read(path: Path, origin: Origin) -> RawMail | tuple[str, str]:
         return (str(origin), f"cannot read it: {exc.strerror}")
 
 
-def _batched(mails: Iterator[RawMail | tuple[str, str]]) -> Iterator[Batch]:
+def _batched(mails: Iterator[RawMail | tuple[str, str]], total: int | None) -> Iterator[Batch]:
     chunk: list[RawMail] = []
     unreadable: list[tuple[str, str]] = []
     for mail in mails:
@@ -68,10 +70,10 @@ def _batched(mails: Iterator[RawMail | tuple[str, str]]) -> Iterator[Batch]:
         else:
             unreadable.append(mail)
         if len(chunk) + len(unreadable) >= BATCH:
-            yield Batch(tuple(chunk), unreadable=tuple(unreadable))
+            yield Batch(tuple(chunk), unreadable=tuple(unreadable), total=total)
             chunk, unreadable = [], []
     if chunk or unreadable:
-        yield Batch(tuple(chunk), unreadable=tuple(unreadable))
+        yield Batch(tuple(chunk), unreadable=tuple(unreadable), total=total)
 
 
 @dataclass
@@ -81,7 +83,7 @@ class EmlSource:
     name: str = "eml"
 
     def batches(self, state: State, *, rescan: bool) -> Iterator[Batch]:
-        return _batched(self._mails())
+        return _batched(self._mails(), total=len(self.files))
 
     def _mails(self) -> Iterator[RawMail | tuple[str, str]]:
         for path in self.files:
@@ -94,20 +96,35 @@ class MaildirSource:
     name: str = "maildir"
 
     def batches(self, state: State, *, rescan: bool) -> Iterator[Batch]:
-        return _batched(self._mails())
+        files = self._files()
+        return _batched((_read(path, Origin("maildir", str(path))) for path in files), total=len(files))
 
     def _folders(self) -> list[Path]:
         return [self.root] + [self.root / n for n in JUNK_FOLDERS if (self.root / n).is_dir()]
 
-    def _mails(self) -> Iterator[RawMail | tuple[str, str]]:
+    def _files(self) -> list[Path]:
+        found: list[Path] = []
         for folder in self._folders():
             files: list[Path] = []
             for sub in ("cur", "new"):
                 if (folder / sub).is_dir():
                     files.extend(p for p in (folder / sub).iterdir() if p.is_file() and not p.name.startswith("."))
             # Maildir names start with the delivery time: sorting keeps arrival order.
-            for path in sorted(files, key=lambda p: p.name):
-                yield _read(path, Origin("maildir", str(path)))
+            found.extend(sorted(files, key=lambda p: p.name))
+        return found
+
+
+# Where a message of an mbox starts: a "From " line at the start of the file or after a blank line.
+_MBOX_START = re.compile(rb"(?:\A|\n\r?\n)From ")
+
+
+def _count_messages(handle: BinaryIO) -> int | None:
+    """How many messages the mbox holds, counted without reading them (for progress only)."""
+    try:
+        with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
+            return sum(1 for _ in _MBOX_START.finditer(data))
+    except (OSError, ValueError):  # an empty file cannot be mapped; a pipe neither
+        return None
 
 
 @dataclass
@@ -121,7 +138,7 @@ class MboxSource:
         except OSError as exc:
             raise SourceError(f"cannot read mbox {self.path}: {exc.strerror}; check its permissions") from None
         with handle:
-            yield from _batched(self._split(handle))
+            yield from _batched(self._split(handle), total=_count_messages(handle))
 
     def _split(self, handle: object) -> Iterator[RawMail]:
         """Messages of an mbox: each starts at a "From " line at the start of the file or after a blank line."""

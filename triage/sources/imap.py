@@ -6,6 +6,11 @@ on the sender and subject narrows each folder to candidate mail before any body 
 the whole header). UIDVALIDITY and the last UID read are kept per folder, so the next scan asks only for
 newer UIDs; a changed UIDVALIDITY means the UIDs mean nothing any more, and the folder is read again.
 
+`watch()` is how the daemon waits for mail: one IDLE connection per folder, each on its own thread with its
+own reconnect and backoff, re-issued well inside the 29 minutes RFC 2177 allows; a dead connection (a BYE,
+an empty answer long before the timeout, imapclient issue #565) is dropped and made again. The watch only
+says "something changed"; the next scan asks by UID, since EXISTS counts messages, not UIDs.
+
 This module knows IMAP and nothing of AWS.
 """
 
@@ -13,10 +18,14 @@ from __future__ import annotations
 
 import contextlib
 import email
+import email.utils
 import logging
 import ssl
+import threading
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from imapclient import IMAPClient
@@ -24,8 +33,9 @@ from imapclient.exceptions import IMAPClientError, LoginError
 from imapclient.imapclient import JUNK
 
 from triage import oauth2
+from triage.backoff import Backoff
 from triage.charsets import decode_header
-from triage.errors import ConfigError, ImapConnectError, ImapLoginError, SourceError
+from triage.errors import ConfigError, ImapConnectError, ImapLoginError, SourceError, TriageError
 from triage.mail import Origin, RawMail, normalize_message_id
 from triage.sources import Batch, Checkpoint, mailbox_changed
 
@@ -48,6 +58,7 @@ class Headers:
     sender: str  # From, display name and address
     subject: str
     message_id: str
+    addresses: tuple[str, ...] = ()  # the bare addresses in From and Sender
 
 
 @dataclass(frozen=True)
@@ -68,11 +79,15 @@ class ImapSource:
         narrowing: Narrowing,
         max_bytes: int,
         env: Mapping[str, str],
+        since: date | None = None,
     ) -> None:
         self.settings = settings
         self.narrowing = narrowing
         self.max_bytes = max_bytes
         self.env = env
+        self.since = since  # only mail the server received from that day on (SEARCH SINCE)
+        self.folders: list[str] = []  # what the last scan read: the folders a watch idles on
+        self._context: ssl.SSLContext | None = None
 
     def mailbox_name(self, folder: str) -> str:
         s = self.settings
@@ -80,20 +95,29 @@ class ImapSource:
 
     def batches(self, state: State, *, rescan: bool) -> Iterator[Batch]:
         client = self.connect()
+        handed = 0  # mails handed over so far: the running total counts the folders read before
         try:
-            for folder in self._folders(client):
-                yield from self._read_folder(client, folder, state, rescan=rescan)
+            self.folders = self._folders(client)
+            for folder in self.folders:
+                before = handed
+                for batch in self._read_folder(client, folder, state, rescan=rescan):
+                    handed += len(batch.mails) + len(batch.unreadable)
+                    yield replace(batch, total=before + (batch.total or 0))
         except (IMAPClientError, OSError) as exc:
             raise SourceError(f"lost the IMAP connection to {self.settings.host}: {exc}; "
                               f"mail read so far is kept, run the scan again") from None
         finally:
             _logout(client)
 
+    def watch(self, timing: WatchTiming) -> Watch:
+        """Start IDLE on every folder the last scan read; the daemon waits on the result between passes."""
+        return Watch(self, self.folders or ["INBOX"], timing)
+
     # --- connection ---
 
     def connect(self) -> IMAPClient:
         s = self.settings
-        context = ssl.create_default_context()
+        context = self._tls_context()
         try:
             client = IMAPClient(s.host, port=s.port, ssl=s.tls == "ssl", ssl_context=context, timeout=TIMEOUT)
             if s.tls == "starttls":
@@ -129,6 +153,15 @@ class ImapSource:
             _logout(client)
             raise
         return client
+
+    def _tls_context(self) -> ssl.SSLContext | None:
+        """Made once per source and only for TLS: loading the trust store costs a noticeable part of a
+        push's latency when done for every connection."""
+        if self.settings.tls == "none":
+            return None
+        if self._context is None:
+            self._context = ssl.create_default_context()
+        return self._context
 
     def _password(self) -> str:
         name = self.settings.password_env or ""
@@ -175,7 +208,8 @@ class ImapSource:
         start = 1 if rescan or stored is None or mailbox_changed(stored, uidvalidity) else stored.last_uid + 1
         highest = max(int(info.get(b"UIDNEXT", 1)) - 1, start - 1)
 
-        candidates = [u for u in client.search(["UID", f"{start}:*", *_search_terms(self.narrowing.terms)])
+        since = ["SINCE", self.since] if self.since else []
+        candidates = [u for u in client.search(["UID", f"{start}:*", *since, *_search_terms(self.narrowing.terms)])
                       if u >= start]
         highest = max([highest, *candidates])
         wanted = self._wanted(client, sorted(candidates), state, skip_seen=not rescan)
@@ -184,7 +218,8 @@ class ImapSource:
         for i in range(0, len(wanted), BODY_CHUNK):
             chunk = wanted[i:i + BODY_CHUNK]
             following = wanted[i + BODY_CHUNK] - 1 if i + BODY_CHUNK < len(wanted) else highest
-            yield self._fetch_bodies(client, folder, uidvalidity, chunk, Checkpoint(name, uidvalidity, following))
+            batch = self._fetch_bodies(client, folder, uidvalidity, chunk, Checkpoint(name, uidvalidity, following))
+            yield replace(batch, total=len(wanted))
         if not wanted:
             yield Batch((), Checkpoint(name, uidvalidity, highest))
 
@@ -195,7 +230,12 @@ class ImapSource:
             chunk = list(uids[i:i + HEADER_CHUNK])
             response = client.fetch(chunk, [f"BODY.PEEK[HEADER.FIELDS ({HEADER_FIELDS})]", "RFC822.SIZE"])
             for uid in chunk:
-                headers = _headers(response.get(uid, {}))
+                try:
+                    headers = _headers(response.get(uid, {}))
+                except Exception:  # a decoder bug on one mail: fetch it, the pipeline's guard handles it
+                    log.exception("UID %d: could not decode its headers; reading it whole", uid)
+                    keep.append(uid)
+                    continue
                 if not self.narrowing.wanted(headers):
                     continue
                 if skip_seen and headers.message_id and state.is_seen(headers.message_id):
@@ -237,11 +277,122 @@ def _search_terms(terms: Sequence[str]) -> list[str]:
 def _headers(data: Mapping[bytes, Any]) -> Headers:
     raw = next((v for k, v in data.items() if k.upper().startswith(b"BODY[HEADER")), b"")
     message = email.message_from_bytes(raw if isinstance(raw, bytes) else b"")
-    sender = " ".join(decode_header(v) for v in message.get_all("From", []) + message.get_all("Sender", []))
+    fields = message.get_all("From", []) + message.get_all("Sender", [])
+    sender = " ".join(decode_header(v) for v in fields)
+    addresses = tuple(a for _, a in email.utils.getaddresses([str(v) for v in fields]) if a)
     message_id = normalize_message_id(message.get("Message-ID"))
-    return Headers(sender=sender, subject=decode_header(message.get("Subject")), message_id=message_id)
+    return Headers(sender=sender, subject=decode_header(message.get("Subject")), message_id=message_id,
+                   addresses=addresses)
 
 
 def _logout(client: IMAPClient) -> None:
     with contextlib.suppress(TimeoutError, IMAPClientError, OSError):
         client.logout()
+
+
+# --- waiting for changes: one IDLE connection per folder ---
+
+
+@dataclass(frozen=True)
+class WatchTiming:
+    idle_seconds: float = 10 * 60  # IDLE is re-issued well inside the 29 minutes RFC 2177 allows
+    check_seconds: float = 5.0  # how long one idle_check waits (and how soon a stop is noticed)
+    backoff_first: float = 2.0
+    backoff_max: float = 300.0
+
+
+class Watch:
+    """IDLE on every watched folder, each on its own connection and thread with its own reconnect and
+    backoff. `wait()` returns once any folder reported new mail, or had just (re)connected: mail that
+    arrived while a folder was not idling is found by the pass that follows, so nothing waits for the poll.
+    """
+
+    def __init__(self, source: ImapSource, folders: Sequence[str], timing: WatchTiming) -> None:
+        self.folders = tuple(folders)
+        self._changed = threading.Event()
+        self._stop = threading.Event()
+        self._threads = [threading.Thread(target=_FolderWatch(source, f, timing, self._changed, self._stop).run,
+                                          name=f"idle {f}", daemon=True) for f in self.folders]
+        for thread in self._threads:
+            thread.start()
+
+    def wait(self, timeout: float) -> bool:
+        """True when something changed (the flag is cleared for the next wait)."""
+        changed = self._changed.wait(max(0.0, timeout))
+        self._changed.clear()
+        return changed
+
+    def close(self) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=30)
+
+
+class _FolderWatch:
+    def __init__(self, source: ImapSource, folder: str, timing: WatchTiming, changed: threading.Event,
+                 stop: threading.Event) -> None:
+        self.source, self.folder, self.timing, self.changed, self.stop = source, folder, timing, changed, stop
+        self.backoff = Backoff(timing.backoff_first, timing.backoff_max)
+        self.name = source.mailbox_name(folder)
+        self.reported = False  # the current outage was logged
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            client = None
+            try:
+                client = self.source.connect()
+                client.select_folder(self.folder, readonly=True)
+                client.idle()
+                if self.reported:
+                    log.warning("%s: the IDLE connection is back", self.name)
+                self.reported = False
+                self.backoff.reset()
+                self.changed.set()  # look for mail that came while this folder was not idling
+                self._idle(client)
+            except (TriageError, IMAPClientError, OSError) as exc:
+                delay = self.backoff.delay()
+                if not self.reported:  # one line per outage, not one per attempt
+                    log.warning("%s: lost the IDLE connection (%s); reconnecting with backoff", self.name, exc)
+                    self.reported = True
+                log.debug("%s: next IDLE connection in %.1f s", self.name, delay)
+                self.stop.wait(delay)
+            finally:
+                if client is not None:
+                    _end_idle(client)
+        log.debug("%s: IDLE watch stopped", self.name)
+
+    def _idle(self, client: IMAPClient) -> None:
+        idle_until = time.monotonic() + self.timing.idle_seconds
+        while not self.stop.is_set():
+            if time.monotonic() >= idle_until:  # re-issue IDLE before the server gives up on it
+                self._responses(client.idle_done()[1])
+                client.idle()
+                idle_until = time.monotonic() + self.timing.idle_seconds
+            asked = time.monotonic()
+            responses = client.idle_check(timeout=self.timing.check_seconds)
+            if not responses and time.monotonic() - asked < self.timing.check_seconds / 2:
+                # imapclient answers [] at once, forever, once the server has gone (issue #565).
+                raise SourceError("the IMAP IDLE connection is dead")
+            self._responses(responses)
+
+    def _responses(self, responses: Sequence[object]) -> None:
+        if any(_is_bye(r) for r in responses):
+            raise SourceError("the IMAP server closed the IDLE connection")
+        if any(_is_new_mail(r) for r in responses):  # EXISTS counts messages, not UIDs: the pass asks by UID
+            log.debug("%s: IDLE: new mail", self.name)
+            self.changed.set()
+
+
+def _end_idle(client: IMAPClient) -> None:
+    if getattr(client, "_idle_tag", None) is not None:  # in IDLE: end it before saying goodbye
+        with contextlib.suppress(TimeoutError, IMAPClientError, OSError):
+            client.idle_done()
+    _logout(client)
+
+
+def _is_new_mail(response: object) -> bool:
+    return isinstance(response, tuple) and len(response) >= 2 and response[1] in (b"EXISTS", b"RECENT")
+
+
+def _is_bye(response: object) -> bool:
+    return isinstance(response, tuple) and len(response) >= 1 and response[0] == b"BYE"

@@ -17,10 +17,8 @@ import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any
-
-import deepl
-from deepl.api_data import MultilingualGlossaryDictionaryEntries
 
 from triage.errors import ConfigError, TriageError
 
@@ -28,6 +26,14 @@ SOURCE_LANG = "EN"
 TARGET_LANG = "JA"
 FORMALITY = "prefer_more"
 TAG_HANDLING = "xml"
+
+
+def _lib() -> ModuleType:
+    """The `deepl` package (and `requests` under it), imported only when a run translates."""
+    import deepl
+    import deepl.api_data
+
+    return deepl
 
 
 class TranslationError(TriageError):
@@ -81,13 +87,13 @@ def _library_retries(policy: RetryPolicy | None) -> Iterator[None]:
         yield
         return
     with _LIBRARY_GLOBALS:
-        saved = (deepl.http_client.max_network_retries, deepl.http_client.min_connection_timeout)
-        deepl.http_client.max_network_retries = policy.max_retries
-        deepl.http_client.min_connection_timeout = policy.min_timeout
+        saved = (_lib().http_client.max_network_retries, _lib().http_client.min_connection_timeout)
+        _lib().http_client.max_network_retries = policy.max_retries
+        _lib().http_client.min_connection_timeout = policy.min_timeout
         try:
             yield
         finally:
-            deepl.http_client.max_network_retries, deepl.http_client.min_connection_timeout = saved
+            _lib().http_client.max_network_retries, _lib().http_client.min_connection_timeout = saved
 
 
 class DeeplApi:
@@ -95,7 +101,7 @@ class DeeplApi:
 
     def __init__(self, auth_key: str, *, key_env: str, server_url: str | None = None,
                  retry: RetryPolicy | None = None) -> None:
-        self._client = deepl.DeepLClient(auth_key, server_url=server_url, send_platform_info=False)
+        self._client = _lib().DeepLClient(auth_key, server_url=server_url, send_platform_info=False)
         self._key_env = key_env
         self._retry = retry
 
@@ -105,12 +111,12 @@ class DeeplApi:
         try:
             with _library_retries(self._retry):
                 yield
-        except deepl.AuthorizationException:
+        except _lib().AuthorizationException:
             raise DeeplAuthError(f"DeepL refused the key in ${self._key_env} (HTTP 403); check the key, "
                                  f"or unset the variable to run without translation") from None
-        except deepl.QuotaExceededException:
+        except _lib().QuotaExceededException:
             raise DeeplQuotaError("DeepL's character limit for this billing period is reached (HTTP 456)") from None
-        except deepl.DeepLException as exc:
+        except _lib().DeepLException as exc:
             raise DeeplUnavailable(f"DeepL did not answer after the library's retries: {exc}") from None
 
     def usage(self) -> Usage:
@@ -126,7 +132,7 @@ class DeeplApi:
                 target_lang=TARGET_LANG,
                 formality=FORMALITY,
                 tag_handling=TAG_HANDLING,
-                split_sentences=deepl.SplitSentences.NO_NEWLINES,
+                split_sentences=_lib().SplitSentences.NO_NEWLINES,
                 context=context or None,
                 glossary=glossary_id,
             )
@@ -139,19 +145,19 @@ class DeeplApi:
         with self._call():
             try:
                 self._client.get_multilingual_glossary(glossary_id)
-            except deepl.GlossaryNotFoundException:
+            except _lib().GlossaryNotFoundException:
                 return False
         return True
 
     def create_glossary(self, name: str, entries: Mapping[str, str]) -> str:
-        dictionary = MultilingualGlossaryDictionaryEntries(SOURCE_LANG, TARGET_LANG, dict(entries))
+        dictionary = _lib().api_data.MultilingualGlossaryDictionaryEntries(SOURCE_LANG, TARGET_LANG, dict(entries))
         with self._call():
             info = self._client.create_multilingual_glossary(name, [dictionary])
         return str(info.glossary_id)
 
     def delete_glossary(self, glossary_id: str) -> None:
         """Delete a glossary; one that is already gone is fine."""
-        with self._call(), suppress(deepl.GlossaryNotFoundException):
+        with self._call(), suppress(_lib().GlossaryNotFoundException):
             self._client.delete_multilingual_glossary(glossary_id)
 
 
@@ -163,7 +169,7 @@ def request_body(texts: list[str], *, context: str, glossary_id: str | None) -> 
         "formality": FORMALITY,
         "text": texts,
         "show_billed_characters": True,
-        "split_sentences": str(deepl.SplitSentences.NO_NEWLINES),
+        "split_sentences": str(_lib().SplitSentences.NO_NEWLINES),
         "tag_handling": TAG_HANDLING,
     }
     if glossary_id:

@@ -16,8 +16,6 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-import deepl
-
 from triage.errors import RulesError
 from triage.state import State
 from triage.translate.client import SOURCE_LANG, TARGET_LANG, DeeplApi
@@ -47,6 +45,8 @@ class Glossary:
 
 def load_glossary(path: Path) -> Glossary:
     """Entries of a TSV file: `source<TAB>target` a line; `#` starts a comment line."""
+    import deepl  # only a run that translates reads the glossary
+
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
