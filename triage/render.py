@@ -268,6 +268,8 @@ def render_summary(
 
 def _inventory_attachment(case: Case, account: object | None, texts: Texts) -> tuple[Attachment, ...]:
     """The whole inventory as CSV, for a completed check that found anything."""
+    if not getattr(account, "checked", False):  # no completed check: do not load the account modules (boto)
+        return ()
     from triage.account.report import AccountReport
     from triage.inventory_csv import CsvWords, inventory_csv
 
