@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 APT    := DEBIAN_FRONTEND=noninteractive apt-get
 
-.PHONY: demo test lint bench fuzz dovecot systemd clean
+.PHONY: demo test lint bench fuzz dovecot systemd chromium clean
 
 # The virtualenv is rebuilt when pyproject.toml changes.
 $(VENV): pyproject.toml
@@ -24,6 +24,10 @@ dovecot:
 systemd:
 	@command -v systemd-analyze >/dev/null 2>&1 || { $(APT) update -q && $(APT) install -y -q --no-install-recommends systemd; }
 
+# Headless Chromium and a Japanese font for the test that renders the HTML summary to a PNG.
+chromium:
+	@{ command -v chromium >/dev/null 2>&1 && fc-list :lang=ja | grep -q .; } || { $(APT) update -q && $(APT) install -y -q --no-install-recommends chromium fonts-noto-cjk; }
+
 # The whole story on a local moto server seeded like an attacked account: no credentials, no internet.
 demo: $(VENV)
 	$(BIN)/python examples/demo.py
@@ -32,7 +36,7 @@ lint: $(VENV)
 	$(BIN)/ruff check triage tests benchmarks
 	$(BIN)/mypy triage
 
-test: $(VENV) dovecot systemd lint
+test: $(VENV) dovecot systemd chromium lint
 	$(BIN)/pytest -q
 
 # Hostile mails made by hypothesis through the whole pipeline to a real SMTP server (`make test` runs 200).

@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import urllib.request
+from datetime import date
 from pathlib import Path
 
 os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
@@ -29,6 +30,7 @@ import boto3
 from moto.server import ThreadedMotoServer
 
 from tests.aws_server import AwsProxy, quiet_account_replies
+from triage.account.collectors.costexplorer import months_before
 
 HERE = Path(__file__).parent
 TRIAGE = Path(sys.executable).parent / "triage"
@@ -88,8 +90,18 @@ def _cost_explorer(url: str) -> None:
                                               for k, v in amounts.items()],
                                    "Estimated": True}], "DimensionValueAttributes": []}
 
+    def quiet_months() -> dict[str, object]:
+        """The six months before: a dormant account, a few cents of its own (the plan ends with closing it)."""
+        first = date.today().replace(day=1)
+        starts = [months_before(first, n) for n in range(6, -1, -1)]
+        return {"ResultsByTime": [{"TimePeriod": {"Start": a.isoformat(), "End": b.isoformat()},
+                                   "Total": {"UnblendedCost": {"Amount": "0.01", "Unit": "USD"}}, "Groups": [],
+                                   "Estimated": False} for a, b in zip(starts, starts[1:], strict=False)],
+                "DimensionValueAttributes": []}
+
     by_service = {"Amazon Elastic Compute Cloud - Compute": 121_400.0, "EC2 - Other": 4_600.0}
-    payload = json.dumps({"results": [grouped(by_service), grouped(MONTH_BY_REGION)]}).encode()
+    # In the order the check asks: by service, by region, then the earlier months' totals.
+    payload = json.dumps({"results": [grouped(by_service), grouped(MONTH_BY_REGION), quiet_months()]}).encode()
     request = urllib.request.Request(url + "/moto-api/static/ce/cost-and-usage-results", data=payload,
                                      method="POST", headers={"Content-Type": "application/json"})
     urllib.request.urlopen(request, timeout=30).read()

@@ -37,6 +37,9 @@ def build_message(summary: Summary, *, sender: str, to: tuple[str, ...]) -> Emai
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(summary.text, charset="utf-8")
     message.add_alternative(summary.html, subtype="html", charset="utf-8")
+    for attachment in summary.attachments:  # the text and HTML stay one multipart/alternative inside
+        message.add_attachment(attachment.data, maintype=attachment.maintype, subtype=attachment.subtype,
+                               filename=attachment.filename)
     return message
 
 

@@ -88,6 +88,7 @@ class Texts:
     links: dict[str, str]
     templates_dir: Path
     formats: Formats = field(repr=False)
+    inventory_csv: dict[str, Any] = field(default_factory=dict)  # texts.toml [inventory_csv]
 
     @cached_property
     def env(self) -> jinja2.Environment:
@@ -115,6 +116,14 @@ class Texts:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    filename: str
+    maintype: str
+    subtype: str
+    data: bytes
+
+
+@dataclass(frozen=True)
 class Summary:
     case_id: str
     digest: str
@@ -124,6 +133,7 @@ class Summary:
     text: str
     html: str
     reply: str  # English draft for the support case; "" when none is needed
+    attachments: tuple[Attachment, ...] = ()  # sent after the text and HTML parts (the inventory CSV)
     # Addressing (triage.answer): who gets it ((): [notify] to) and the forward it answers ("": none).
     recipients: tuple[str, ...] = ()
     in_reply_to: str = ""
@@ -169,7 +179,7 @@ def load_texts(templates_dir: Path) -> Texts:
         raise RulesError(f"{path}: [formats] needs weekdays, morning, afternoon, date, unknown_date, usd, yen, "
                          f"yen_man and yen_oku ({exc})") from None
     return Texts(kinds=kinds, labels=_trusted(data.get("labels", {})), links=_trusted(data.get("links", {})),
-                 templates_dir=templates_dir, formats=formats)
+                 templates_dir=templates_dir, formats=formats, inventory_csv=data.get("inventory_csv", {}))
 
 
 def _trusted(table: dict[str, Any]) -> dict[str, Any]:
@@ -274,6 +284,7 @@ def render_summary(
     text = texts.env.get_template("summary.txt.j2").render(context)
     text = re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
     context["body"] = _markup(text_to_html(text))
+    context["intro"], context["sections"] = html_sections(text, reply)
     return Summary(
         case_id=case.case_id,
         digest=case.digest,
@@ -283,7 +294,30 @@ def render_summary(
         text=text,
         html=texts.env.get_template("summary.html.j2").render(context),
         reply=reply,
+        attachments=_inventory_attachment(case, account, texts),
     )
+
+
+def _inventory_attachment(case: Case, account: object | None, texts: Texts) -> tuple[Attachment, ...]:
+    """The whole inventory as CSV, for a completed check that found anything."""
+    if not getattr(account, "checked", False):  # no completed check: do not load the account modules (boto)
+        return ()
+    from triage.account.report import AccountReport
+    from triage.inventory_csv import CsvWords, inventory_csv
+
+    if not isinstance(account, AccountReport) or not account.resources:
+        return ()
+    t = texts.inventory_csv
+    words_module: Any = texts.env.get_template("_account_words.j2").module  # its {% set %} names
+    try:
+        words = CsvWords(columns=tuple(t["columns"]), yes=t["yes"], no=t["no"], account_wide=t["account_wide"],
+                         type_names=words_module.type_names,
+                         reason_names=words_module.reason_names)
+        filename = str(t["filename"]).format(case_id=case.case_id)
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise RulesError(f"texts.toml: [inventory_csv] needs filename, columns, yes, no, account_wide ({exc})"
+                         ) from None
+    return (Attachment(filename, "text", "csv", inventory_csv(account, words)),)
 
 
 def _plan(case: Case, security: bool, account: object | None, rules: RemediationRules | None) -> object | None:
@@ -371,6 +405,39 @@ _URL = re.compile(r"https://[^\s<>\"]+")
 def _linked(line: str) -> str:
     """`line` escaped for HTML, with its console URLs (built by triage, never a mail's) made links."""
     return _URL.sub(lambda m: f'<a href="{m.group(0)}">{m.group(0)}</a>', html.escape(line, quote=False))
+
+
+@dataclass(frozen=True)
+class HtmlSection:
+    """One "■ " section of the text summary, for the HTML part: its title, and its text as HTML. The
+    reply's section also holds the HTML before and after the English draft, which the template sets apart."""
+
+    title: str
+    html: Any  # markupsafe.Markup: HTML the template does not escape again
+    before_reply: Any = None
+    after_reply: Any = None
+
+
+def html_sections(text: str, reply: str) -> tuple[Any, tuple[HtmlSection, ...]]:
+    """The text summary cut at its "■ " headings: the lines under the subject (as HTML), then each section."""
+    lines = text.split("\n")[1:]  # the first line is the subject: the template sets it as the title
+    chunks: list[tuple[str, list[str]]] = [("", [])]
+    for line in lines:
+        if line.startswith("■ "):
+            chunks.append((line[2:].strip(), []))
+        else:
+            chunks[-1][1].append(line)
+    intro = _markup(text_to_html("\n".join(chunks[0][1])))
+    sections = []
+    for title, body in chunks[1:]:
+        joined = "\n".join(body)
+        if reply and reply in joined:
+            before, after = joined.split(reply, 1)
+            sections.append(HtmlSection(title, _markup(text_to_html(joined)), _markup(text_to_html(before)),
+                                        _markup(text_to_html(after))))
+        else:
+            sections.append(HtmlSection(title, _markup(text_to_html(joined))))
+    return intro, tuple(sections)
 
 
 def text_to_html(text: str) -> str:

@@ -96,6 +96,8 @@ class MonthCost:
     by_service: Mapping[str, float]
     by_region: Mapping[str, float] | None  # None when the by-region query failed
     estimated: bool  # AWS marks the figures as not final yet
+    # The full months before this one: (first day YYYY-MM-DD, USD), oldest first; None when not known
+    earlier: tuple[tuple[str, float], ...] | None = None
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,8 @@
 
 AWS's order (notes/aws.md): secure the root login, then IAM by name, then the resources region by region
 (the costliest first; inside a region what would re-create resources goes first, as rules/remediation.toml
-orders it), then what could not be seen, then the bill, the reply and the re-check. This module only
+orders it), then what could not be seen, then the bill, the reply and the re-check; last, for a dormant account,
+closing it once the case is settled. This module only
 chooses the steps and their facts; the Japanese sentences are in templates/_plan.txt.j2. It is pure: an
 AccountReport in, a Plan out.
 
@@ -44,6 +45,7 @@ class RemediationRules:
     order: tuple[Order, ...]
     recovery_rules: frozenset[str]  # rules whose mail says the root e-mail or password was changed
     gone_states: frozenset[str]  # states in which a resource no longer needs removing
+    dormant_usd_per_month: float = 1.0  # at most this much a month before the incident: the account was idle
 
     def place(self, resource_type: str) -> tuple[int, Order]:
         for n, o in enumerate(self.order):
@@ -65,12 +67,14 @@ def load_remediation_rules(rules_dir: Path) -> RemediationRules:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
         order = tuple(Order(str(o["type"]), str(o["verb"]), bool(o.get("names", False))) for o in data["order"])
         recovery = frozenset(str(r) for r in data.get("root", {}).get("recovery_rules", ()))
-    except (OSError, tomllib.TOMLDecodeError, KeyError, TypeError) as exc:
+        dormant = float(data["dormant"]["usd_per_month"])
+    except (OSError, tomllib.TOMLDecodeError, KeyError, TypeError, ValueError) as exc:
         raise RulesError(f"cannot read the clean-up order {path}: {exc}") from None
     for o in order:
         if o.verb not in VERBS:
             raise RulesError(f"{path}: type {o.resource_type}: verb {o.verb!r} is not one of {sorted(VERBS)}")
-    return RemediationRules(order=order, recovery_rules=recovery, gone_states=GONE_STATES)
+    return RemediationRules(order=order, recovery_rules=recovery, gone_states=GONE_STATES,
+                            dormant_usd_per_month=dormant)
 
 
 # --- the plan ---------------------------------------------------------------------------------
@@ -111,6 +115,7 @@ class Step:
     spend_usd: float = 0.0
     daily_usd: float = 0.0
     month_usd: float | None = None
+    months: int = 0  # how many months before the incident `spend_usd` covers (close-account)
 
 
 @dataclass(frozen=True)
@@ -132,7 +137,37 @@ def build_plan(report: AccountReport, rules: RemediationRules, *, root_recovery:
     steps += _gap_steps(report)
     steps.append(Step("bill", daily_usd=report.burn.daily_usd, month_usd=report.month_to_date_usd))
     steps.append(Step("reply", names=(case_id,) if case_id else ()))
+    idle = dormant_spend(report, rules)
+    if idle is not None:
+        steps.append(Step("close-account", spend_usd=idle[1], months=idle[0]))
     return Plan(tuple(steps))
+
+
+def dormant_spend(report: AccountReport, rules: RemediationRules) -> tuple[int, float] | None:
+    """(months, USD) the account spent of its own before the incident window, when that was at or near
+    zero every month and everything the check found is suspicious; None when the account is in use or
+    Cost Explorer did not say.
+
+    A month counts when it ended before the window began (a month the intruder already spent in does not
+    show the owner's own use). The checking identity's own IAM user and keys are the owner's tool, not use.
+    """
+    earlier = report.cost.earlier if report.cost else None
+    window = report.window_start.date().isoformat()
+    before = [usd for start, usd in earlier or () if _month_end(start) <= window]
+    if not before or max(before) > rules.dormant_usd_per_month:
+        return None
+    checker = report.caller_arn.rsplit(":user/", 1)[1].rsplit("/", 1)[-1] if ":user/" in report.caller_arn else ""
+    own = [r for r in report.resources if not r.suspicious and r.state not in rules.gone_states
+           and not (checker and (r.id == checker or r.detail.get("user") == checker))]
+    if own or not report.suspicious:
+        return None
+    return len(before), round(sum(before), 2)
+
+
+def _month_end(first: str) -> str:
+    """The first day of the month after the month starting on `first` (YYYY-MM-DD)."""
+    year, month = int(first[:4]), int(first[5:7])
+    return f"{year + month // 12:04d}-{month % 12 + 1:02d}-01"
 
 
 def left(report: AccountReport, rules: RemediationRules) -> tuple[Resource, ...]:

@@ -1,7 +1,9 @@
-"""Cost Explorer: this month's cost so far, by service and by region, and AWS's forecast for the rest.
+"""Cost Explorer: this month's cost so far, by service and by region, the months before, and AWS's
+forecast for the rest.
 
-Each request costs the owner $0.01, so there are three: two grouped queries (the total is their sum)
-and one forecast. The two queries run one after the other in one task.
+Each request costs the owner $0.01, so there are four: two grouped queries for this month (the total is
+their sum), one for the earlier months' totals (is the account otherwise dormant?), and one forecast. The
+three queries run one after the other in one task, in that order.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ if TYPE_CHECKING:
 
 SERVICE = "ce"
 METRIC = "UnblendedCost"
+EARLIER_MONTHS = 6  # the full months before this one whose totals are read
 REGION = "us-east-1"  # Cost Explorer answers only in us-east-1 for the commercial partition
 
 
@@ -52,6 +55,12 @@ def _month_to_date(scope: Scope, day: date) -> TaskResult:
         by_region = None
         failed = gap_for(exc, GLOBAL, SERVICE, "ce:GetCostAndUsage")
         gaps = (replace(failed, reason=f"{failed.reason}; the spend per region is not known"),)
+    try:
+        earlier = _earlier_months(scope, first)
+    except (ClientError, BotoCoreError) as exc:
+        earlier = None
+        failed = gap_for(exc, GLOBAL, SERVICE, "ce:GetCostAndUsage")
+        gaps += (replace(failed, reason=f"{failed.reason}; the spend of the months before is not known"),)
     return TaskResult(gaps=gaps, facts=(MonthCost(
         start=first.isoformat(),
         end=end.isoformat(),
@@ -59,7 +68,40 @@ def _month_to_date(scope: Scope, day: date) -> TaskResult:
         by_service=by_service,
         by_region=by_region,
         estimated=estimated,
+        earlier=earlier,
     ),))
+
+
+def months_before(first: date, count: int = EARLIER_MONTHS) -> date:
+    """The first day of the month `count` months before the month starting on `first`."""
+    year, month = divmod(first.year * 12 + first.month - 1 - count, 12)
+    return date(year, month + 1, 1)
+
+
+def _earlier_months(scope: Scope, first: date) -> tuple[tuple[str, float], ...] | None:
+    """Each full month before this one (its first day, USD), oldest first; None when AWS returns no periods."""
+    ce: CostExplorerClient = scope.clients.client(SERVICE, REGION)
+    totals: dict[str, float] = {}
+    token: str | None = None
+    while True:
+        kwargs: dict[str, Any] = {
+            "TimePeriod": {"Start": months_before(first).isoformat(), "End": first.isoformat()},
+            "Granularity": "MONTHLY",
+            "Metrics": [METRIC],
+        }
+        if token:
+            kwargs["NextPageToken"] = token
+        answer = ce.get_cost_and_usage(**kwargs)
+        for period in answer.get("ResultsByTime", []):
+            start = str(period.get("TimePeriod", {}).get("Start", ""))
+            amount = _amount(period.get("Total", {})) + sum(_amount(g.get("Metrics", {}))
+                                                           for g in period.get("Groups", []))
+            if start:
+                totals[start] = totals.get(start, 0.0) + amount
+        token = answer.get("NextPageToken")
+        if not token:
+            return tuple(sorted((k, round(v, 2)) for k, v in totals.items())) or None
+        scope.check_time()
 
 
 def _grouped(scope: Scope, start: date, end: date, dimension: str) -> tuple[dict[str, float], bool]:
