@@ -17,6 +17,7 @@ from tests.account_fixture import load_report
 from tests.scanning import run
 from tests.test_delivery import config_for
 from triage.account import AccountReport
+from triage.inert import inert
 from triage.notify import smtp_sender
 from triage.pipeline import ScanOptions, Services
 from triage.sources.files import open_path
@@ -87,7 +88,8 @@ def test_an_intruders_name_is_neither_a_formula_nor_a_live_link(smtp: Any, tmp_p
     named = [row for row in rows if row[3].startswith("i-0use1")]
     assert len(named) == 60
     for row in named:
-        assert row[4] == "'=HYPERLINK(\"hxxp[://]evil[.]example/x\",\"click\")", row[4]
+        assert row[4] == "'" + inert('=HYPERLINK("http://evil.example/x","click")'), row[4]  # defanged, no formula
+        assert "http://" not in row[4] and "evil.example" not in row[4]
     cells = [cell for row in rows for cell in row]
     assert not any(cell[:1] in ("=", "+", "-", "@") for cell in cells)
     assert not any("http://" in cell for cell in cells)

@@ -108,7 +108,7 @@ class Texts:
         )
         env.tests["hidden_chars"] = has_hidden_chars
         f = self.formats
-        env.filters.update(jst=f.jst, yen=f.yen, usd=f.usd, inert=_inert_filter)
+        env.filters.update(jst=f.jst, yen=f.yen, usd=f.usd, inert=_inert_filter, instance_type=_instance_type)
         return env
 
     def kind(self, key: str, fallback: str) -> KindText:
@@ -196,6 +196,15 @@ def _shown(value: object) -> object:
     if isinstance(value, (Trusted, markupsafe.Markup, int, float)) or value is None:
         return value
     return inert(str(value))
+
+
+_INSTANCE_TYPE = re.compile(r"[a-z][a-z0-9-]*\.[a-z0-9]+")  # g4dn.xlarge: AWS's own name, not a host
+
+
+def _instance_type(value: object) -> Trusted:
+    """`|instance_type`: an EC2 instance type as AWS spells it (no host to defang); anything else inert."""
+    text = str(value)
+    return Trusted(text) if _INSTANCE_TYPE.fullmatch(text) else Trusted(inert(text))
 
 
 def _inert_filter(value: object) -> Trusted:
