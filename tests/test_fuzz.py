@@ -162,7 +162,8 @@ def test_no_hostile_mail_ends_a_scan_or_reaches_the_owner_live(pipeline, data):
         assert not FOREIGN.search(text) and not FOREIGN.search(html)
         tags, hrefs = _tags(html)
         assert tags <= OUR_TAGS, tags - OUR_TAGS  # only the tags triage writes
-        assert all(h.startswith(("https://console.aws.amazon.com/", "https://health.aws.amazon.com/")) for h in hrefs)
+        # triage's own console links only, global or for a region (https://ap-south-1.console.aws.amazon.com/)
+        assert all(re.match(r"https://([a-z0-9-]+\.)?(console|health)\.aws\.amazon\.com/", h) for h in hrefs), hrefs
         assert not HIDDEN.search(text) and not HIDDEN.search(html)
         assert set(message.keys()) <= {"From", "To", "Subject", "Date", "Message-ID", "X-Triage-Case",
                                        "X-Triage-Severity", "Auto-Submitted", "Content-Type", "MIME-Version"}
