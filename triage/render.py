@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from triage.cases import Case
 from triage.config import Config
 from triage.errors import DataError, RulesError
-from triage.inert import Trusted, has_hidden_chars, inert, one_line
+from triage.inert import Trusted, one_line
 from triage.state import SentSummary
 from triage.unreadable import UnreadableMail
 
@@ -94,22 +94,10 @@ class Texts:
     def env(self) -> jinja2.Environment:
         """The templates, compiled on first use and kept for the process (a scan with no case needs none,
         and so does not import jinja2)."""
-        import jinja2
+        from triage.templating import environment
 
-        env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(self.templates_dir),
-            bytecode_cache=_bytecode_cache(),
-            autoescape=jinja2.select_autoescape(["html.j2"]),
-            trim_blocks=True,
-            lstrip_blocks=True,
-            keep_trailing_newline=True,
-            undefined=jinja2.StrictUndefined,
-            finalize=_shown,  # nothing from a mail or an account prints live: see triage.inert
-        )
-        env.tests["hidden_chars"] = has_hidden_chars
         f = self.formats
-        env.filters.update(jst=f.jst, yen=f.yen, usd=f.usd, inert=_inert_filter, instance_type=_instance_type)
-        return env
+        return environment(self.templates_dir, {"jst": f.jst, "yen": f.yen, "usd": f.usd})
 
     def kind(self, key: str, fallback: str) -> KindText:
         return self.kinds.get(key) or self.kinds[fallback]
@@ -186,42 +174,6 @@ def _trusted(table: dict[str, Any]) -> dict[str, Any]:
     """texts.toml's strings marked as triage's own, at any depth."""
     return {k: _trusted(v) if isinstance(v, dict) else Trusted(v) if isinstance(v, str) else v
             for k, v in table.items()}
-
-
-def _shown(value: object) -> object:
-    """What a template prints: texts of triage as they are, anything else (a mail's Subject, an address,
-    a translated line, a name from the AWS account) made inert."""
-    import markupsafe  # comes with jinja2: only called while a template renders
-
-    if isinstance(value, (Trusted, markupsafe.Markup, int, float)) or value is None:
-        return value
-    return inert(str(value))
-
-
-_INSTANCE_TYPE = re.compile(r"[a-z][a-z0-9-]*\.[a-z0-9]+")  # g4dn.xlarge: AWS's own name, not a host
-
-
-def _instance_type(value: object) -> Trusted:
-    """`|instance_type`: an EC2 instance type as AWS spells it (no host to defang); anything else inert."""
-    text = str(value)
-    return Trusted(text) if _INSTANCE_TYPE.fullmatch(text) else Trusted(inert(text))
-
-
-def _inert_filter(value: object) -> Trusted:
-    """`|inert` in a template: the value made inert once, and not again when printed."""
-    return Trusted(inert(str(value)))
-
-
-def _bytecode_cache() -> jinja2.BytecodeCache | None:
-    """Compiled templates kept between runs (compiling them took longer than the rest of a small scan).
-    jinja2's per-user folder in the temp dir, which it creates private and refuses if someone else owns
-    it; keyed by each template's source, so an edited template is compiled again. None when unusable."""
-    import jinja2
-
-    try:
-        return jinja2.FileSystemBytecodeCache()
-    except (OSError, RuntimeError):
-        return None
 
 
 def _markup(html_text: str) -> Any:
