@@ -20,11 +20,12 @@ import pytest
 
 from tests.aws_server import AwsProxy, Call, Reply, aws_environment, json_reply, recorded_calls
 from tests.test_account_summary import render_case_summary
+from triage import paths
 from triage.account import AccountReport, check_account
 from triage.account.guard import is_read
 from triage.account.plan import all_calls
 from triage.account.records import Resource
-from triage.account.suspicion import is_mining_type
+from triage.account.suspicion import load_mining_signs
 from triage.config import AwsSettings, BillingSettings
 
 ATTACKED = "eu-west-3"  # used by no other test module, so no reset of moto is needed
@@ -217,5 +218,6 @@ def test_every_accelerated_instance_family_ec2_lists_counts_as_mining(moto_serve
     accelerated = {t["InstanceType"] for t in types
                    if {"GpuInfo", "NeuronInfo", "InferenceAcceleratorInfo", "FpgaInfo"} & set(t)}
     assert len(accelerated) > 50
-    assert sorted(t for t in accelerated if not is_mining_type(t)) == []
-    assert not is_mining_type("m5.large") and not is_mining_type("t3.micro")
+    mining = load_mining_signs(paths.rules_dir())
+    assert sorted(t for t in accelerated if not mining.is_mining_type(t)) == []
+    assert not mining.is_mining_type("m5.large") and not mining.is_mining_type("t3.micro")

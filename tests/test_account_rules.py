@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import urllib.parse
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import botocore.loaders
 import pytest
@@ -16,10 +17,12 @@ from triage.account.cost import hourly_burn, load_prices, unswept_spend
 from triage.account.records import GLOBAL, MonthCost, RegionStatus, Resource
 from triage.account.region_names import load_region_names
 from triage.account.regions import plan_regions
-from triage.account.suspicion import Suspicion, is_mining_type, judge
+from triage.account.suspicion import Suspicion, judge, load_mining_signs
+from triage.errors import RulesError
 
 NOW = datetime(2026, 3, 5, 6, 0, tzinfo=UTC)
 LONG_AGO = NOW - timedelta(days=400)
+MINING = load_mining_signs(paths.rules_dir())
 
 
 def _botocore_regions() -> set[str]:
@@ -113,7 +116,8 @@ def test_admin_policies(statement: dict[str, object], admin: bool) -> None:
 
 
 def _judge(r: Resource, **kwargs: object) -> Resource:
-    s = Suspicion(window_start=NOW - timedelta(days=7), home_regions=frozenset({"ap-northeast-1"}), **kwargs)  # type: ignore[arg-type]
+    s = Suspicion(window_start=NOW - timedelta(days=7), mining=MINING,
+                  home_regions=frozenset({"ap-northeast-1"}), **kwargs)  # type: ignore[arg-type]
     return judge([r], s)[0]
 
 
@@ -152,4 +156,23 @@ def test_reasons_for_an_intruders_resources() -> None:
     ("t3.micro,g5.xlarge", True),
 ])
 def test_mining_instance_types(instance_type: str, mining: bool) -> None:
-    assert is_mining_type(instance_type) is mining
+    assert MINING.is_mining_type(instance_type) is mining
+
+
+def test_the_mining_signs_are_the_rules_files(tmp_path: Path) -> None:
+    """A user who adds a family or a pool name to rules/mining.toml changes the verdict, without Python."""
+    text = (paths.rules_dir() / "mining.toml").read_text(encoding="utf-8")
+    text = text.replace('"f1", "f2",', '"f1", "f2", "x2iedn",').replace('"t-rex",', '"t-rex", "unmineable",')
+    (tmp_path / "mining.toml").write_text(text, encoding="utf-8")
+    edited = load_mining_signs(tmp_path)
+    assert edited.is_mining_type("x2iedn.xlarge") and not MINING.is_mining_type("x2iedn.xlarge")
+    old = Resource("ap-northeast-1", "ec2", "instance", "i-1", "running", LONG_AGO, {"name": "unmineable-01"})
+    s = Suspicion(window_start=NOW - timedelta(days=7), mining=edited, home_regions=frozenset({"ap-northeast-1"}))
+    assert judge([old], s)[0].reasons == ("mining-name",)
+    assert _judge(old).reasons == ()
+
+
+def test_a_broken_mining_file_is_one_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "mining.toml").write_text("gpu_families = [", encoding="utf-8")
+    with pytest.raises(RulesError, match=r"mining\.toml"):
+        load_mining_signs(tmp_path)

@@ -31,9 +31,9 @@ def check_dataset(rules_dir: Path, templates_dir: Path, extra: tuple[Path, ...] 
     check_templates(templates_dir)
     load_region_names(rules_dir)
     load_narrowing(rules_dir)
-    # The prices and the glossary are read (and checked whole) by the stages that use them, the account
-    # check and translation; a run without those stages must not import boto3 or deepl to look at them.
-    for name in ("prices.toml", "glossary.tsv"):
+    # The prices, the mining signs and the glossary are read (and checked whole) by the stages that use
+    # them, the account check and translation; a run without those stages must not import boto3 or deepl.
+    for name in ("prices.toml", "mining.toml", "glossary.tsv"):
         if not (rules_dir / name).is_file():
             raise DataError(f"the data file {rules_dir / name} is missing; reinstall triage, or point "
                             f"TRIAGE_DATA_DIR at a folder holding rules/ and templates/")

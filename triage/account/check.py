@@ -36,7 +36,7 @@ from triage.account.records import (
 )
 from triage.account.region_names import RegionNames, load_region_names
 from triage.account.report import AccountNotChecked, AccountReport, AccountsReport, AnyReport
-from triage.account.suspicion import Suspicion, incident_window, judge
+from triage.account.suspicion import Suspicion, incident_window, judge, load_mining_signs
 from triage.account.sweep import (
     MAX_IN_FLIGHT,
     MAX_IN_FLIGHT_TOTAL,
@@ -123,7 +123,7 @@ def check_accounts(
 
     found = run(lambda o: account_tasks(o.clients, aws.regions, now.date()))
     window = incident_window(incident_start, now)
-    suspicion = Suspicion(window, frozenset(aws.home_regions), named)
+    suspicion = Suspicion(window, load_mining_signs(rules_dir), frozenset(aws.home_regions), named)
     judged = {account: judge(apply_credential_report(f.resources, _one(f.facts, CredentialReport)), suspicion)
               for account, f in found.items()}
     attribution = run(lambda o: cloudtrail.attribution_tasks(judged[o.identity.account_id], window, now))

@@ -8,31 +8,53 @@ AWS writes), or a week before now when the check runs on its own.
 from __future__ import annotations
 
 import re
+import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from triage.account.records import GLOBAL, Resource
 from triage.account.tags_and_times import as_utc
+from triage.errors import RulesError
 
 WINDOW_BEFORE_ALERT = timedelta(days=7)
 
-# GPU and accelerator families: what miners rent first, and what AWS's quarantine policy for leaked keys
-# keeps them from starting. Any size counts, and a bare family too (Batch takes "g4dn"). A test checks
-# this against every family EC2's instance-type data (moto's copy) gives a GPU, Neuron or FPGA.
-GPU_FAMILIES = frozenset({
-    "p2", "p3", "p3dn", "p4d", "p4de", "p5", "p5e", "p5en", "p6-b200", "p6-b300", "p6e-gb200",
-    "g3", "g3s", "g4dn", "g4ad", "g5", "g5g", "g6", "g6e", "g6f", "gr6", "gr6f", "g7", "g7e",
-    "dl1", "dl2q", "trn1", "trn1n", "trn2", "trn2u", "inf1", "inf2", "f1", "f2",
-})
-# CPU mining (Monero's RandomX) wants many cores: compute-optimized families from this size up.
-_BIG_COMPUTE = re.compile(r"^c\d+[a-z]*\.(\d+)xlarge$")
-_BIG_COMPUTE_MIN = 4
-MINING_NAMES = re.compile(
-    r"xmrig|xmr|monero|miner|mining|nicehash|ethminer|c3pool|nanopool|2miners|hashvault|minexmr|kinsing|"
-    r"lolminer|phoenixminer|nbminer|gminer|t-rex",
-    re.I,
-)
+_BIG_COMPUTE = re.compile(r"^c\d+[a-z]*\.(\d+)xlarge$")  # a compute-optimized size: c5.18xlarge
+
+
+@dataclass(frozen=True)
+class MiningSigns:
+    """rules/mining.toml: the instance families and names that point to a crypto-miner."""
+
+    gpu_families: frozenset[str]
+    big_compute_min_xlarge: int
+    names: re.Pattern[str]
+
+    def is_mining_type(self, instance_type: str) -> bool:
+        """True for a GPU or accelerator family, or a big compute-optimized size; `instance_type` may list
+        several, comma-separated, and may carry SageMaker's `ml.` prefix."""
+        for one in instance_type.split(","):
+            one = one.strip().removeprefix("ml.")
+            if one.partition(".")[0] in self.gpu_families:
+                return True
+            big = _BIG_COMPUTE.match(one)
+            if big and int(big.group(1)) >= self.big_compute_min_xlarge:
+                return True
+        return False
+
+
+def load_mining_signs(rules_dir: Path) -> MiningSigns:
+    path = rules_dir / "mining.toml"
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        words = [str(w) for w in data["names"]]
+        return MiningSigns(gpu_families=frozenset(str(f) for f in data["gpu_families"]),
+                           big_compute_min_xlarge=int(data["big_compute_min_xlarge"]),
+                           names=re.compile("|".join(f"(?:{w})" for w in words) or r"(?!)", re.I))
+    except (OSError, tomllib.TOMLDecodeError, KeyError, TypeError, ValueError, re.error) as exc:
+        raise RulesError(f"cannot read the mining signs {path}: {exc}") from None
+
 
 REASONS = (
     "named-in-aws-mail",
@@ -50,24 +72,13 @@ REASONS = (
 @dataclass(frozen=True)
 class Suspicion:
     window_start: datetime
+    mining: MiningSigns  # rules/mining.toml
     home_regions: frozenset[str] = frozenset()
     named_ids: frozenset[str] = frozenset()  # instance ids and access key ids the AWS mail names
 
 
 def incident_window(incident_start: datetime | None, now: datetime) -> datetime:
     return (incident_start or now) - WINDOW_BEFORE_ALERT
-
-
-def is_mining_type(instance_type: str) -> bool:
-    for one in instance_type.split(","):
-        one = one.strip().removeprefix("ml.")
-        family = one.partition(".")[0]
-        if family in GPU_FAMILIES:
-            return True
-        big = _BIG_COMPUTE.match(one)
-        if big and int(big.group(1)) >= _BIG_COMPUTE_MIN:
-            return True
-    return False
 
 
 def reasons_for(r: Resource, s: Suspicion) -> tuple[str, ...]:
@@ -82,9 +93,9 @@ def reasons_for(r: Resource, s: Suspicion) -> tuple[str, ...]:
     if r.region != GLOBAL and s.home_regions and r.region not in s.home_regions:
         reasons.append("region-not-used-by-owner")
     # Any collector may say what a resource runs on (instance types, comma-separated) or that it has a GPU.
-    if r.detail.get("gpu") or is_mining_type(str(r.detail.get("instance_type", ""))):
+    if r.detail.get("gpu") or s.mining.is_mining_type(str(r.detail.get("instance_type", ""))):
         reasons.append("mining-instance-type")
-    if any(MINING_NAMES.search(n) for n in names):
+    if any(s.mining.names.search(n) for n in names):
         reasons.append("mining-name")
     if recent and r.resource_type in ("iam-user", "iam-role") and r.detail.get("admin"):
         reasons.append("new-admin")
