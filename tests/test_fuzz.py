@@ -38,7 +38,7 @@ settings.load_profile(os.environ.get("TRIAGE_FUZZ", "short"))
 
 # The tags triage writes: the HTML template's own and those text_to_html makes (never <script>, <img>...).
 OUR_TAGS = set(re.findall(r"<([a-z][a-z0-9]*)", (Path(__file__).parent.parent / "templates" / "summary.html.j2")
-                          .read_text(encoding="utf-8"))) | {"p", "h2", "ol", "li", "a", "br"}
+                          .read_text(encoding="utf-8"))) | {"p", "h2", "ol", "ul", "li", "a", "br"}
 CHARSETS = ["utf-8", "iso-2022-jp", "shift_jis", "euc-jp", "latin-1", "us-ascii", "bz2", "hex", "zlib", "uu",
             "base64", "rot13", "idna", "punycode", "undefined", "utf-7", "utf-16", "x-made-up", "", "utf-8*en",
             '"utf-8', "unicode_escape", "cp932"]

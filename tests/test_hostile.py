@@ -210,7 +210,7 @@ def test_sent_summaries_hold_no_foreign_link_no_live_html_no_hidden_char_no_head
         # <img>, <iframe> or <form> from a mail).
         template = (HOSTILE.parent.parent / "templates" / "summary.html.j2").read_text(encoding="utf-8")
         ours = set(re.findall(r"<([a-z][a-z0-9]*)", template))
-        assert tags <= ours | {"p", "h2", "ol", "li", "a", "br"}, tags - ours
+        assert tags <= ours | {"p", "h2", "ol", "ul", "li", "a", "br"}, tags - ours
         assert hrefs and all(h.startswith(("https://console.aws.amazon.com/", "https://health.aws.amazon.com/"))
                              for h in hrefs)
         assert not HIDDEN.search(text) and not HIDDEN.search(html) and not HIDDEN.search(str(message["Subject"]))

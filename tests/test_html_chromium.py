@@ -131,6 +131,8 @@ def test_the_dom_has_title_severity_ordered_steps_a_reply_block_and_a_table_per_
     assert len(steps) == 13 and "IAM ユーザー「backup-admin」を削除してください" in steps[2]
     reply = "".join(parsed.text["pre.reply"])
     assert reply.startswith("Hello AWS Support,") and "[your name]" in reply
+    meaning = re.findall(r"<li>(.*?)</li>", dom.split('class="reply"', 1)[1].split("</ul>", 1)[0], re.S)
+    assert len(meaning) > 5 and any("許可したものではありません" in line for line in meaning), meaning
     report = load_report(REPORT)
     regions = [v for v in report.by_region if v.count]
     assert parsed.counts["table"] == len(regions) + 1  # one per region holding something, and IAM

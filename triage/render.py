@@ -402,24 +402,31 @@ def html_sections(text: str, reply: str) -> tuple[Any, tuple[HtmlSection, ...]]:
 
 
 def text_to_html(text: str) -> str:
-    """The text summary as simple HTML: ■ lines become headings, numbered lines a list, URLs links."""
+    """The text summary as simple HTML: ■ lines become headings, numbered lines an ordered list, "- " lines
+    a bulleted list (a line indented under one continues its item), URLs links."""
     out: list[str] = []
-    in_list = False
+    open_list = ""  # "ol", "ul" or ""
     for line in text.split("\n"):
         numbered = re.match(r"(\d+)\. (.*)", line)
-        if in_list and not numbered:
-            out.append("</ol>")
-            in_list = False
-        escaped = _linked(line)
+        bullet = re.match(r"- (.*)", line)
+        if open_list == "ul" and line.startswith("  ") and line.strip():
+            out[-1] = out[-1].removesuffix("</li>") + f"<br>{_linked(line.strip())}</li>"
+            continue
+        wanted = "ol" if numbered else "ul" if bullet else ""
+        if open_list and open_list != wanted:
+            out.append(f"</{open_list}>")
+            open_list = ""
+        if wanted and not open_list:
+            out.append(f"<{wanted}>")
+            open_list = wanted
         if numbered:
-            if not in_list:
-                out.append("<ol>")
-                in_list = True
             out.append(f"<li>{_linked(numbered.group(2))}</li>")
+        elif bullet:
+            out.append(f"<li>{_linked(bullet.group(1))}</li>")
         elif line.startswith("■ "):
-            out.append(f"<h2>{escaped[2:]}</h2>")
+            out.append(f"<h2>{_linked(line)[2:]}</h2>")
         elif line.strip():
-            out.append(f"<p>{escaped}</p>")
-    if in_list:
-        out.append("</ol>")
+            out.append(f"<p>{_linked(line)}</p>")
+    if open_list:
+        out.append(f"</{open_list}>")
     return "\n".join(out)
