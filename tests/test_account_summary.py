@@ -88,3 +88,19 @@ def test_summary_says_the_account_was_not_checked_and_why() -> None:
     assert "AWS アカウントの中を確認しようとしましたが、確認できませんでした。" in text
     assert "理由（英語）: no AWS credentials found" in text
     assert "■ お金のこと" not in text
+
+
+def test_the_contact_line_says_what_is_missing_and_shows_the_name_inert() -> None:
+    from dataclasses import replace
+
+    from tests.account_fixture import load_report
+    from triage.account.records import Contact
+
+    report = load_report(Path(__file__).parent / "golden" / "compromise-re-case-action-required+attacked.account.json")
+    blank = render_case_summary(replace(report, contact=Contact(full_name="", company="", phone="", country="")))
+    line = next(x for x in blank.splitlines() if x.startswith("アカウントの連絡先情報"))
+    assert line == "アカウントの連絡先情報: 名前 なし、電話 なし、国 なし"
+    taken = render_case_summary(replace(report, contact=Contact(
+        full_name="Evil Corp\u202e", company="evil.example", phone="+1-555-0100", country="US")))
+    line = next(x for x in taken.splitlines() if x.startswith("アカウントの連絡先情報"))
+    assert line == "アカウントの連絡先情報: 名前 Evil Corp⟨U+202E⟩（evil[.]example）、電話 +1-555-0100、国 US"
