@@ -18,7 +18,7 @@ from triage.forward import Forward, load_formats, unwrap
 from triage.known_accounts import describe, owner_accounts
 from triage.mail import Mail, Origin, RawMail
 from triage.parse import MalformedMail, parse_mail
-from triage.state import KnownAccount
+from triage.stored import KnownAccount
 
 
 @dataclass(frozen=True)

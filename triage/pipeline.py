@@ -34,15 +34,18 @@ from triage.errors import NotifyError, NotifyLoginError, SourceError, TriageErro
 from triage.forward import Forward, ForwardFormats, load_formats, unwrap
 from triage.known_accounts import MAIL, STS, accounts_taught, owner_accounts, taught_by
 from triage.mail import Mail, RawMail, for_later_stages
-from triage.output import message_record, utc_z
+from triage.outcomes import CaseOutcome as CaseOutcome  # re-exported: triage/cli.py imports them from here
+from triage.outcomes import Skipped as Skipped
+from triage.output import message_record
 from triage.parse import MalformedMail, parse_mail
 from triage.relevance import load_narrowing
 from triage.render import Summary, Texts, load_texts, render_summary, render_unreadable
 from triage.severity import at_least
 from triage.sources import Batch, Source
-from triage.sources.imap import Headers, Narrowing
+from triage.sources.narrowing import Headers, Narrowing
 from triage.state import FailedMail, Mailbox, SeenMessage, State
 from triage.unreadable import UnreadableMail, peek
+from triage.utc import utc_z
 
 log = logging.getLogger(__name__)
 
@@ -68,14 +71,6 @@ class Services:
     send: Send | None = None
 
 
-@dataclass(frozen=True)
-class CaseOutcome:
-    case: Case
-    delivery: str  # sent | printed | skipped
-    summary: Summary | None = None
-    reason: str = ""  # why skipped
-
-
 @dataclass
 class ScanTotals:
     read: int = 0  # mails parsed
@@ -90,16 +85,6 @@ class ScanTotals:
     interrupted: str = ""  # the source failed part-way; what was read before is handled and kept
     alarms: int = 0  # AWS-looking mails that could not be read, told to the owner
     delivery_stopped: str = ""  # the SMTP login was refused: nothing more is sent in this run
-
-
-@dataclass(frozen=True)
-class Skipped:
-    """A mail that could not be handled, and the alarm raised for it (when it looks like AWS mail)."""
-
-    where: str
-    reason: str
-    alarm: Summary | None = None
-    delivery: str = ""  # of the alarm: sent | printed | failed | "" when there is none
 
 
 class Reporter(Protocol):

@@ -22,7 +22,7 @@ from triage.cases import Case
 from triage.config import Config
 from triage.errors import DataError, RulesError
 from triage.inert import Trusted, one_line
-from triage.state import SentSummary
+from triage.stored import SentSummary
 from triage.unreadable import UnreadableMail
 
 if TYPE_CHECKING:

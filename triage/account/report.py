@@ -19,7 +19,7 @@ from triage.account.collectors import RESOURCE_TYPES
 from triage.account.cost import Burn
 from triage.account.records import GLOBAL, Contact, Gap, MonthCost, RegionPlan, Resource, RootUser
 from triage.account.region_names import RegionName, RegionNames
-from triage.output import utc_z
+from triage.utc import utc_z
 
 # The order types are shown in, most expensive and most telling first (declared by the collectors).
 TYPE_ORDER = RESOURCE_TYPES
