@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from triage.cases import Case
-from triage.config import Config
 from triage.errors import DataError, RulesError
 from triage.inert import Trusted, one_line
 from triage.stored import SentSummary
@@ -212,7 +211,7 @@ def render_summary(
     account: object | None,
     translation: object | None,
     options: dict[str, bool],
-    config: Config,
+    jpy_per_usd: float,
     remediation: RemediationRules | None = None,
     progress: Progress | None = None,
 ) -> Summary:
@@ -231,7 +230,7 @@ def render_summary(
         "account": account,
         "translation": translation,
         "stages": options,
-        "jpy_per_usd": config.billing.jpy_per_usd,
+        "jpy_per_usd": jpy_per_usd,
         "account_ids": _account_ids(case),
         "regions": _regions(case),
         "plan": _plan(case, kind.security, account, remediation),
