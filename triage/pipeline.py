@@ -21,7 +21,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from triage.account.recheck import Progress, compare, snapshot
 from triage.account.remediation import RemediationRules, load_remediation_rules
@@ -46,11 +46,15 @@ from triage.state import FailedMail, Mailbox, SeenMessage, State
 from triage.unreadable import UnreadableMail, peek
 from triage.utc import utc_z
 
+if TYPE_CHECKING:  # the account check's records come with the AWS libraries: loaded once a check ran
+    from triage.account.report import CheckResult
+    from triage.translate.records import Translation
+
 log = logging.getLogger(__name__)
 
 # Each returns None when it has nothing to add; each may raise TriageError for a fault the user must fix.
-AccountCheck = Callable[[Case], object | None]
-Translate = Callable[[Case], object | None]
+AccountCheck = Callable[[Case], "CheckResult | None"]
+Translate = Callable[[Case], "Translation | None"]
 Send = Callable[[Summary], None]
 
 
@@ -388,7 +392,8 @@ def _handle_case(ctx: Context, case: Case, state: State, totals: ScanTotals) -> 
     return CaseOutcome(case, "sent", out[0].summary)
 
 
-def remember_check(state: State, case_id: str, account: object | None, rules: RemediationRules) -> Progress | None:
+def remember_check(state: State, case_id: str, account: CheckResult | None,
+                   rules: RemediationRules) -> Progress | None:
     """Compare a completed check with the case's last one, and keep it for the next. None without a check."""
     if account is None:
         return None
