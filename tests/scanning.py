@@ -8,7 +8,8 @@ from pathlib import Path
 from triage import paths
 from triage.cases import ClassifiedMail
 from triage.config import Config
-from triage.pipeline import CaseOutcome, ScanOptions, ScanTotals, Services, Skipped, load_context, scan
+from triage.outcomes import CaseOutcome, Skipped
+from triage.pipeline import ScanOptions, ScanTotals, Services, load_context, scan
 from triage.sources import Source
 from triage.state import State
 

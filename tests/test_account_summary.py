@@ -13,7 +13,8 @@ from triage import paths
 from triage.account import AccountNotChecked
 from triage.cli import Environment, main
 from triage.config import AwsSettings, Config
-from triage.pipeline import CaseOutcome, ScanOptions, Services, load_context, scan
+from triage.outcomes import CaseOutcome
+from triage.pipeline import ScanOptions, Services, load_context, scan
 from triage.services import services_from_config
 from triage.sources import open_source
 from triage.state import open_state

@@ -16,7 +16,8 @@ from triage.authenticate import authenticate
 from triage.classify import classify, load_rules
 from triage.config import DEFAULT_TRUSTED_AUTHSERV_IDS, NotifySettings, parse_config
 from triage.errors import ConfigError
-from triage.forward import find_originals, is_forwarder, load_formats, refusal, unwrap
+from triage.forward import find_originals, load_formats, refusal, unwrap
+from triage.forwarders import is_forwarder
 from triage.mail import Origin, RawMail
 from triage.parse import parse_mail
 

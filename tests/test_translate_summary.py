@@ -18,7 +18,8 @@ WHEN = datetime(2026, 11, 10, 6, 12, tzinfo=UTC)
 
 
 def summary(translation, stages=STAGES):
-    return render_summary(CASE, TEXTS, account=None, translation=translation, options=stages, config=Config()).text
+    return render_summary(CASE, TEXTS, account=None, translation=translation, options=stages,
+                          jpy_per_usd=Config().billing.jpy_per_usd).text
 
 
 def translated_mail(status="translated", **kw):

@@ -50,7 +50,8 @@ from triage.errors import (
 )
 from triage.kinds import Kinds
 from triage.outbox import Outbox
-from triage.pipeline import CaseOutcome, Context, ScanOptions, Services, Skipped, load_context, scan
+from triage.outcomes import CaseOutcome, Skipped
+from triage.pipeline import Context, ScanOptions, Services, load_context, scan
 from triage.relevance import load_narrowing
 from triage.render import render_reminder
 from triage.sources.imap import ImapSource, Watch, WatchTiming

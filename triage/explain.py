@@ -1,7 +1,7 @@
 """`triage explain FILE`: everything triage concluded about one mail, and why.
 
-It runs the same unwrap, authenticate and classify calls as a scan, with the same configuration, so what it
-shows is what a scan would decide: for a forward from an allowed forwarder, the original(s) it carries and
+It calls the same function as a scan (triage.judging), with the same configuration, so what it shows is
+what a scan would decide: for a forward from an allowed forwarder, the original(s) it carries and
 how they were unwrapped. It never sends, translates or looks at the AWS account.
 """
 
@@ -10,15 +10,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-from triage.authenticate import Authenticity, DnsFunc, authenticate
-from triage.classify import Classification, Rule, RuleSet, classify, load_rules
+from triage.authenticate import Authenticity, DnsFunc
+from triage.classify import Classification, Rule, RuleSet
 from triage.config import Config
 from triage.errors import SourceError
-from triage.forward import Forward, load_formats, unwrap
-from triage.known_accounts import describe, owner_accounts
+from triage.forward import Forward
+from triage.judging import judge, load_judging
+from triage.known_accounts import describe
 from triage.mail import Mail, Origin, RawMail
 from triage.parse import MalformedMail, parse_mail
-from triage.state import KnownAccount
+from triage.stored import KnownAccount
 
 
 @dataclass(frozen=True)
@@ -67,21 +68,9 @@ def explain_file(path: Path, config: Config, *, rules_dir: Path, offline: bool,
         mail = parse_mail(RawMail(data, Origin("eml", str(path))), max_bytes=config.mail.max_bytes)
     except MalformedMail as exc:
         raise SourceError(f"{path} is not a readable mail: {exc}") from None
-    rules = load_rules(rules_dir, config.rules.extra)
-
-    def judge(m: Mail) -> Authenticity:
-        return authenticate(m, trusted_authserv_ids=config.mail.trusted_authserv_ids, offline=offline,
-                            dnsfunc=dnsfunc, aws_domains=rules.aws_domains)
-
-    owners, sources = owner_accounts(config.aws.account_ids, known)
-    unwrapped = unwrap(mail, load_formats(rules_dir), config.notify.allowed_forwarders, judge,
-                       trusted=config.mail.trusted_authserv_ids, max_bytes=config.mail.max_bytes)
-    out = []
-    for original, forward in unwrapped.mails:
-        auth = unwrapped.authenticity(original, forward, judge)
-        classification = classify(original, auth, rules, owner_account_ids=owners, known_accounts=sources,
-                                  statement_alert_usd=config.billing.statement_alert_usd,
-                                  jpy_per_usd=config.billing.jpy_per_usd)
-        out.append(Explanation(path, original, auth, classification, rules, forward, unwrapped.refused,
-                               config.aws.account_ids, known))
-    return out
+    how = load_judging(rules_dir, config.rules.extra, config.mail, config.billing,
+                       forwarders=config.notify.allowed_forwarders, account_ids=config.aws.account_ids,
+                       offline=offline, dnsfunc=dnsfunc)
+    judged = judge(mail, how, known)
+    return [Explanation(path, item.mail, item.authenticity, item.classification, how.rules, item.forward,
+                        judged.refused, how.account_ids, known) for item in judged.mails]

@@ -34,6 +34,7 @@ from pathlib import Path
 
 from triage.authenticate import Authenticity, trusted_results
 from triage.errors import RulesError
+from triage.forwarders import is_forwarder
 from triage.headers import decode_header
 from triage.mail import Address, Mail, RawMail
 from triage.parse import MalformedMail, parse_mail
@@ -125,19 +126,6 @@ def load_formats(rules_dir: Path) -> ForwardFormats:
 
 
 # --- who may forward ----------------------------------------------------------------------------
-
-
-def is_forwarder(address: str, forwarders: tuple[str, ...]) -> bool:
-    """`me@example.jp` allows that address; `@family.example.jp` every address of that domain."""
-    address = address.strip().lower()
-    if "@" not in address:
-        return False
-    domain = address.rpartition("@")[2]
-    for allowed in forwarders:
-        allowed = allowed.strip().lower()
-        if allowed == address or (allowed.startswith("@") and allowed[1:] == domain):
-            return True
-    return False
 
 
 def refusal(mail: Mail, auth: Authenticity, forwarders: tuple[str, ...]) -> str:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from triage.cases import ClassifiedMail
-from triage.state import KnownAccount
+from triage.stored import KnownAccount
 
 STS = "sts"
 MAIL = "mail"

@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING
+
+from triage.utc import utc_z
 
 if TYPE_CHECKING:
     from triage.cases import ClassifiedMail
-    from triage.pipeline import CaseOutcome, Skipped
-
-
-def utc_z(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    from triage.outcomes import CaseOutcome, Skipped
 
 
 def message_record(item: ClassifiedMail) -> dict[str, object]:

@@ -21,34 +21,40 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from triage.account.recheck import Progress, compare, snapshot
 from triage.account.remediation import RemediationRules, load_remediation_rules
 from triage.answer import REPLY_CHANNEL, deliveries, pending_replies
-from triage.authenticate import Authenticity, authenticate
 from triage.cases import Case, ClassifiedMail, EarlierMail, group_cases
-from triage.classify import RuleSet, classify, load_rules
+from triage.classify import RuleSet
 from triage.config import Config
 from triage.errors import NotifyError, NotifyLoginError, SourceError, TriageError
-from triage.forward import Forward, ForwardFormats, load_formats, unwrap
-from triage.known_accounts import MAIL, STS, accounts_taught, owner_accounts, taught_by
-from triage.mail import Mail, RawMail, for_later_stages
-from triage.output import message_record, utc_z
+from triage.judging import Judging, classified, judge, load_judging
+from triage.known_accounts import MAIL, STS, accounts_taught, taught_by
+from triage.mail import RawMail, for_later_stages
+from triage.outcomes import CaseOutcome as CaseOutcome  # re-exported: triage/cli.py imports them from here
+from triage.outcomes import Skipped as Skipped
+from triage.output import message_record
 from triage.parse import MalformedMail, parse_mail
 from triage.relevance import load_narrowing
 from triage.render import Summary, Texts, load_texts, render_summary, render_unreadable
 from triage.severity import at_least
 from triage.sources import Batch, Source
-from triage.sources.imap import Headers, Narrowing
+from triage.sources.narrowing import Headers, Narrowing
 from triage.state import FailedMail, Mailbox, SeenMessage, State
 from triage.unreadable import UnreadableMail, peek
+from triage.utc import utc_z
+
+if TYPE_CHECKING:  # the account check's records come with the AWS libraries: loaded once a check ran
+    from triage.account.report import CheckResult
+    from triage.translate.records import Translation
 
 log = logging.getLogger(__name__)
 
 # Each returns None when it has nothing to add; each may raise TriageError for a fault the user must fix.
-AccountCheck = Callable[[Case], object | None]
-Translate = Callable[[Case], object | None]
+AccountCheck = Callable[[Case], "CheckResult | None"]
+Translate = Callable[[Case], "Translation | None"]
 Send = Callable[[Summary], None]
 
 
@@ -68,14 +74,6 @@ class Services:
     send: Send | None = None
 
 
-@dataclass(frozen=True)
-class CaseOutcome:
-    case: Case
-    delivery: str  # sent | printed | skipped
-    summary: Summary | None = None
-    reason: str = ""  # why skipped
-
-
 @dataclass
 class ScanTotals:
     read: int = 0  # mails parsed
@@ -92,16 +90,6 @@ class ScanTotals:
     delivery_stopped: str = ""  # the SMTP login was refused: nothing more is sent in this run
 
 
-@dataclass(frozen=True)
-class Skipped:
-    """A mail that could not be handled, and the alarm raised for it (when it looks like AWS mail)."""
-
-    where: str
-    reason: str
-    alarm: Summary | None = None
-    delivery: str = ""  # of the alarm: sent | printed | failed | "" when there is none
-
-
 class Reporter(Protocol):
     def message(self, item: ClassifiedMail, record: dict[str, object]) -> None: ...
     def skipped(self, item: Skipped) -> None: ...
@@ -111,22 +99,31 @@ class Reporter(Protocol):
 
 @dataclass(frozen=True)
 class Context:
-    """What the stages need from the config, loaded once per scan."""
+    """What the stages need, loaded once per scan: the values each stage uses, taken from the config here
+    and nowhere else."""
 
-    config: Config
-    rules: RuleSet
+    judging: Judging  # authenticate and classify: the rules and the settings they are applied with
     texts: Texts
     options: ScanOptions
     services: Services
     remediation: RemediationRules
     narrowing: Narrowing  # could a mail be about AWS, by its sender and subject: for unreadable mail
-    forwards: ForwardFormats = field(default_factory=ForwardFormats)
+    min_severity: str  # [notify]: the least severe case the owner is told of
+    owner: tuple[str, ...]  # [notify] to
+    jpy_per_usd: float  # [billing]: for the summary's yen
+
+    @property
+    def rules(self) -> RuleSet:
+        return self.judging.rules
 
 
 def load_context(config: Config, rules_dir: Path, templates_dir: Path, options: ScanOptions,
                  services: Services) -> Context:
-    return Context(config, load_rules(rules_dir, config.rules.extra), load_texts(templates_dir), options, services,
-                   load_remediation_rules(rules_dir), load_narrowing(rules_dir), load_formats(rules_dir))
+    judging = load_judging(rules_dir, config.rules.extra, config.mail, config.billing,
+                           forwarders=config.notify.allowed_forwarders, account_ids=config.aws.account_ids,
+                           offline=options.offline)
+    return Context(judging, load_texts(templates_dir), options, services, load_remediation_rules(rules_dir),
+                   load_narrowing(rules_dir), config.notify.min_severity, config.notify.to, config.billing.jpy_per_usd)
 
 
 def scan(ctx: Context, source: Source, state: State, reporter: Reporter) -> ScanTotals:
@@ -211,7 +208,7 @@ def _read_batch(ctx: Context, batch: Batch, state: State, reporter: Reporter,
 def _read_mail(ctx: Context, raw: RawMail, state: State, totals: ScanTotals) -> list[ClassifiedMail]:
     """One mail parsed, authenticated and classified (or the originals it forwards); none when seen before.
     Its message line is reported after all batches, once the accounts the scan learned are known."""
-    mail = parse_mail(raw, max_bytes=ctx.config.mail.max_bytes)
+    mail = parse_mail(raw, max_bytes=ctx.judging.max_bytes)
     totals.read += 1
     if mail.defects:
         totals.defective += 1
@@ -221,7 +218,7 @@ def _read_mail(ctx: Context, raw: RawMail, state: State, totals: ScanTotals) -> 
         totals.already_seen += 1
         return []
     return [ClassifiedMail(for_later_stages(i.mail), i.authenticity, i.classification, i.forward)
-            for i in _classify(ctx, mail, state)]
+            for i in judge(mail, ctx.judging, state.known_accounts()).mails]
 
 
 def _cause(exc: BaseException) -> str:
@@ -306,27 +303,6 @@ def _grouped(ctx: Context, state: State, reporter: Reporter, totals: ScanTotals,
     return cases
 
 
-def _classify(ctx: Context, mail: Mail, state: State) -> list[ClassifiedMail]:
-    """The mail, or the originals it forwards (from an allowed forwarder), each authenticated and classified."""
-    unwrapped = unwrap(mail, ctx.forwards, ctx.config.notify.allowed_forwarders, lambda m: _authenticate(ctx, m),
-                       trusted=ctx.config.mail.trusted_authserv_ids, max_bytes=ctx.config.mail.max_bytes)
-    return [_judged(ctx, original, unwrapped.authenticity(original, forward, lambda m: _authenticate(ctx, m)),
-                    forward, state) for original, forward in unwrapped.mails]
-
-
-def _judged(ctx: Context, mail: Mail, auth: Authenticity, forward: Forward | None, state: State) -> ClassifiedMail:
-    owners, sources = owner_accounts(ctx.config.aws.account_ids, state.known_accounts())
-    return ClassifiedMail(mail, auth, classify(
-        mail, auth, ctx.rules, owner_account_ids=owners, known_accounts=sources,
-        statement_alert_usd=ctx.config.billing.statement_alert_usd, jpy_per_usd=ctx.config.billing.jpy_per_usd,
-    ), forward)
-
-
-def _authenticate(ctx: Context, mail: Mail) -> Authenticity:
-    return authenticate(mail, trusted_authserv_ids=ctx.config.mail.trusted_authserv_ids, offline=ctx.options.offline,
-                        aws_domains=ctx.rules.aws_domains)
-
-
 def _learn_accounts(ctx: Context, state: State, item: ClassifiedMail) -> None:
     for account in accounts_taught(item, ctx.rules.lexicon.account_teaching_kinds):
         state.remember_account(account, MAIL, taught_by(item))
@@ -335,11 +311,12 @@ def _learn_accounts(ctx: Context, state: State, item: ClassifiedMail) -> None:
 def _reconsider(ctx: Context, state: State, items: list[ClassifiedMail]) -> list[ClassifiedMail]:
     """Mail from an SNS topic of an account learned later in the same scan (the statement came after the
     alert) is classified again, so the order of the mailbox does not decide whose topic it is."""
-    if ctx.config.aws.account_ids:
+    if ctx.judging.account_ids:
         return items
-    known = {k.account_id for k in state.known_accounts()}
-    return [_judged(ctx, i.mail, i.authenticity, i.forward, state) if _foreign_topic_now_known(i, known) else i
-            for i in items]
+    known = state.known_accounts()
+    ids = {k.account_id for k in known}
+    return [classified(i.mail, i.authenticity, i.forward, ctx.judging, known) if _foreign_topic_now_known(i, ids)
+            else i for i in items]
 
 
 def _foreign_topic_now_known(item: ClassifiedMail, known: set[str]) -> bool:
@@ -375,8 +352,8 @@ def _send(ctx: Context, state: State, totals: ScanTotals, summary: Summary) -> N
 def _handle_case(ctx: Context, case: Case, state: State, totals: ScanTotals) -> CaseOutcome:
     opts = ctx.options
     sending = _sending(ctx)
-    owner_due = needs_summary(case, ctx.config.notify.min_severity)
-    reason = f"below notify.min_severity ({ctx.config.notify.min_severity})"
+    owner_due = needs_summary(case, ctx.min_severity)
+    reason = f"below notify.min_severity ({ctx.min_severity})"
     if owner_due and sending and state.summary_sent(case.case_id, case.digest):
         owner_due, reason = False, "this summary was sent before"
     # Whoever forwarded a mail of the case asked about it: answered once each, whatever the severity.
@@ -400,10 +377,10 @@ def _handle_case(ctx: Context, case: Case, state: State, totals: ScanTotals) -> 
         translation = ctx.services.translate(case)
 
     summary = render_summary(
-        case, ctx.texts, account=account, translation=translation, options=_stage_notes(ctx), config=ctx.config,
-        remediation=ctx.remediation, progress=progress,
+        case, ctx.texts, account=account, translation=translation, options=_stage_notes(ctx),
+        jpy_per_usd=ctx.jpy_per_usd, remediation=ctx.remediation, progress=progress,
     )
-    out = deliveries(summary, replies, owner=ctx.config.notify.to, owner_due=owner_due, texts=ctx.texts)
+    out = deliveries(summary, replies, owner=ctx.owner, owner_due=owner_due, texts=ctx.texts)
     if not sending:
         return CaseOutcome(case, "printed", out[0].summary)
     assert ctx.services.send is not None
@@ -415,7 +392,8 @@ def _handle_case(ctx: Context, case: Case, state: State, totals: ScanTotals) -> 
     return CaseOutcome(case, "sent", out[0].summary)
 
 
-def remember_check(state: State, case_id: str, account: object | None, rules: RemediationRules) -> Progress | None:
+def remember_check(state: State, case_id: str, account: CheckResult | None,
+                   rules: RemediationRules) -> Progress | None:
     """Compare a completed check with the case's last one, and keep it for the next. None without a check."""
     if account is None:
         return None

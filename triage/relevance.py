@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from triage.errors import RulesError
-from triage.forward import is_forwarder
-from triage.sources.imap import Headers, Narrowing
+from triage.forwarders import is_forwarder
+from triage.sources.narrowing import Headers, Narrowing
 
 
 def load_narrowing(rules_dir: Path, forwarders: tuple[str, ...] = ()) -> Narrowing:

@@ -19,17 +19,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from triage.cases import Case
-from triage.config import Config
 from triage.errors import DataError, RulesError
 from triage.inert import Trusted, one_line
-from triage.state import SentSummary
+from triage.stored import SentSummary
 from triage.unreadable import UnreadableMail
 
 if TYPE_CHECKING:
     import jinja2
 
     from triage.account.recheck import Progress
-    from triage.account.remediation import RemediationRules
+    from triage.account.remediation import Plan, RemediationRules
+    from triage.account.report import CheckResult
+    from triage.translate.records import Translation
 
 JST = timezone(timedelta(hours=9), "JST")
 
@@ -209,10 +210,10 @@ def render_summary(
     case: Case,
     texts: Texts,
     *,
-    account: object | None,
-    translation: object | None,
+    account: CheckResult | None,
+    translation: Translation | None,
     options: dict[str, bool],
-    config: Config,
+    jpy_per_usd: float,
     remediation: RemediationRules | None = None,
     progress: Progress | None = None,
 ) -> Summary:
@@ -231,7 +232,7 @@ def render_summary(
         "account": account,
         "translation": translation,
         "stages": options,
-        "jpy_per_usd": config.billing.jpy_per_usd,
+        "jpy_per_usd": jpy_per_usd,
         "account_ids": _account_ids(case),
         "regions": _regions(case),
         "plan": _plan(case, kind.security, account, remediation),
@@ -259,9 +260,9 @@ def render_summary(
     )
 
 
-def _inventory_attachment(case: Case, account: object | None, texts: Texts) -> tuple[Attachment, ...]:
+def _inventory_attachment(case: Case, account: CheckResult | None, texts: Texts) -> tuple[Attachment, ...]:
     """The whole inventory as CSV, for a completed check that found anything."""
-    if not getattr(account, "checked", False):  # no completed check: do not load the account modules (boto)
+    if account is None or not account.checked:  # no completed check: do not load the account modules (boto)
         return ()
     from triage.account.report import AccountReport
     from triage.inventory_csv import CsvWords, inventory_csv
@@ -281,7 +282,7 @@ def _inventory_attachment(case: Case, account: object | None, texts: Texts) -> t
     return (Attachment(filename, "text", "csv", inventory_csv(account, words)),)
 
 
-def _plan(case: Case, security: bool, account: object | None, rules: RemediationRules | None) -> object | None:
+def _plan(case: Case, security: bool, account: CheckResult | None, rules: RemediationRules | None) -> Plan | None:
     """The clean-up plan built from a completed check; None keeps the kind's generic steps."""
     if not security or account is None:
         return None

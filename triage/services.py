@@ -19,6 +19,7 @@ from triage.pipeline import AccountCheck, ScanOptions, Services
 from triage.state import State
 
 if TYPE_CHECKING:
+    from triage.account.report import CheckResult
     from triage.translate import RetryPolicy
 
 log = logging.getLogger(__name__)
@@ -51,7 +52,7 @@ def account_check(config: Config, env: Mapping[str, str]) -> AccountCheck:
     a refused write is a bug and ends the run."""
     rules_dir = paths.rules_dir(env)
 
-    def check(case: Case) -> object:
+    def check(case: Case) -> CheckResult:
         from triage.account import AccountNotChecked, check_accounts
 
         entities = [m.classification.entities for m in case.mails]

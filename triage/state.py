@@ -16,12 +16,19 @@ import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
 from triage.errors import StateError
+from triage.stored import CaseRow as CaseRow
+from triage.stored import FailedMail as FailedMail
+from triage.stored import KnownAccount as KnownAccount
+from triage.stored import Mailbox as Mailbox
+from triage.stored import OutboxItem as OutboxItem
+from triage.stored import PassRow as PassRow
+from triage.stored import SeenMessage as SeenMessage
+from triage.stored import SentSummary as SentSummary
 
 log = logging.getLogger(__name__)
 
@@ -135,90 +142,6 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX failures_by_key ON failures (key);
     """,
 )
-
-
-@dataclass(frozen=True)
-class Mailbox:
-    uidvalidity: int
-    last_uid: int
-
-
-@dataclass(frozen=True)
-class SeenMessage:
-    key: str
-    content_hash: str
-    case_id: str
-    date: str | None
-    kind: str
-    severity: str
-    record: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class FailedMail:
-    """A mail handled with an error: it is not met again, except by a scan with --all."""
-
-    content_hash: str
-    key: str
-    location: str
-    reason: str
-
-
-@dataclass(frozen=True)
-class SentSummary:
-    case_id: str
-    kind: str
-    severity: str
-    subject: str
-    text: str
-    sent_at: datetime  # when this summary went out
-    last_sent_at: datetime  # when anything (summary or reminder) last went out for the case
-    last_mail_at: datetime | None  # date of the newest mail in the case
-    acknowledged: bool = False  # `triage ack` since the case's newest mail
-
-
-@dataclass(frozen=True)
-class OutboxItem:
-    case_id: str
-    digest: str
-    channel: str
-    summary: dict[str, Any]
-    queued_at: datetime
-    attempts: int
-    last_error: str
-
-
-@dataclass(frozen=True)
-class CaseRow:
-    """One case as `triage status` shows it."""
-
-    case_id: str
-    kind: str
-    severity: str
-    first_mail_at: datetime | None
-    last_mail_at: datetime | None
-    summaries_sent: int  # delivered (the server answered 250)
-    reminders_sent: int
-    last_sent_at: datetime | None
-    acknowledged: bool
-
-
-@dataclass(frozen=True)
-class PassRow:
-    mailbox: str
-    at: datetime
-    outcome: str
-
-
-@dataclass(frozen=True)
-class KnownAccount:
-    """One of the owner's AWS accounts and how triage learned it."""
-
-    account_id: str
-    source: str  # "sts": the account check's credentials; "mail": authenticated AWS mail naming it
-    detail: str  # the caller ARN, or the mail that named it (kind, sender, date, subject)
-    first_seen: str
-    last_seen: str
 
 
 def now() -> str:

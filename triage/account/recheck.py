@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from triage.account.records import GLOBAL
 from triage.account.region_names import RegionName, RegionNames
 from triage.account.remediation import Clause, RemediationRules, clauses_of, left, resource_gaps
-from triage.output import utc_z
+from triage.utc import utc_z
 
 if TYPE_CHECKING:
     from triage.account.report import AccountReport

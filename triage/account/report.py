@@ -19,7 +19,7 @@ from triage.account.collectors import RESOURCE_TYPES
 from triage.account.cost import Burn
 from triage.account.records import GLOBAL, Contact, Gap, MonthCost, RegionPlan, Resource, RootUser
 from triage.account.region_names import RegionName, RegionNames
-from triage.output import utc_z
+from triage.utc import utc_z
 
 # The order types are shown in, most expensive and most telling first (declared by the collectors).
 TYPE_ORDER = RESOURCE_TYPES
@@ -253,6 +253,11 @@ class AccountsReport:
         return next((r for r in self.reports if r.account_id == account_id), None)
 
 
+# What the account check of a case gives the summary: one account's report (or why it was not checked), or
+# the reports of several accounts.
+CheckResult = AnyReport | AccountsReport
+
+
 def group_by_type(resources: list[Resource], region: str) -> tuple[TypeGroup, ...]:
     groups = []
     for resource_type in sorted({r.resource_type for r in resources}, key=_type_rank):
@@ -328,7 +333,7 @@ def not_checked_record(report: AccountNotChecked) -> dict[str, Any]:
             "missing_credentials": report.missing_credentials}
 
 
-def json_records(report: AnyReport | AccountsReport) -> list[dict[str, Any]]:
+def json_records(report: CheckResult) -> list[dict[str, Any]]:
     """Per account: resources (by region, then type), then gaps, then the account line last. Every line
     carries the account it is about."""
     if isinstance(report, AccountsReport):

@@ -9,44 +9,19 @@ from __future__ import annotations
 import email.utils
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from triage.errors import SourceError
-from triage.mail import RawMail
+from triage.sources.batches import Batch, Checkpoint, Source, mailbox_changed
 
 if TYPE_CHECKING:
     from triage.config import ImapSettings
-    from triage.state import Mailbox, State
+    from triage.state import State
 
-
-@dataclass(frozen=True)
-class Checkpoint:
-    """How far a mailbox has been read: stored only after its mails were handled."""
-
-    mailbox: str
-    uidvalidity: int
-    last_uid: int
-
-
-@dataclass(frozen=True)
-class Batch:
-    mails: tuple[RawMail, ...]
-    checkpoint: Checkpoint | None = None
-    unreadable: tuple[tuple[str, str], ...] = ()  # (where, why) of mails the source could not read
-    # How many mails (readable or not) the source expects to hand over in all, as far as it knows now;
-    # None when it cannot tell. Only for showing progress.
-    total: int | None = None
-
-
-class Source(Protocol):
-    name: str
-
-    def batches(self, state: State, *, rescan: bool) -> Iterator[Batch]:
-        """New mail (all mail with `rescan`), in batches. Raises SourceError when it cannot read."""
-        ...
+__all__ = ["Batch", "Checkpoint", "DatedSource", "Source", "mailbox_changed", "open_source"]
 
 
 def open_source(
@@ -99,7 +74,3 @@ def _dated_before(data: bytes, since: date) -> bool:
     except (TypeError, ValueError, IndexError):
         return False
     return sent.date() < since
-
-
-def mailbox_changed(stored: Mailbox | None, uidvalidity: int) -> bool:
-    return stored is None or stored.uidvalidity != uidvalidity

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, BinaryIO
 
 from triage.errors import SourceError
 from triage.mail import Origin, RawMail
-from triage.sources import Batch
+from triage.sources.batches import Batch
 
 if TYPE_CHECKING:
     from triage.state import State

@@ -23,7 +23,7 @@ import logging
 import ssl
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -37,7 +37,8 @@ from triage.backoff import Backoff
 from triage.errors import ConfigError, ImapConnectError, ImapLoginError, SourceError, TriageError
 from triage.headers import decode_header
 from triage.mail import Origin, RawMail, normalize_message_id
-from triage.sources import Batch, Checkpoint, mailbox_changed
+from triage.sources.batches import Batch, Checkpoint, mailbox_changed
+from triage.sources.narrowing import Headers, Narrowing
 
 if TYPE_CHECKING:
     from triage.config import ImapSettings
@@ -50,24 +51,6 @@ HEADER_CHUNK = 1000  # UIDs per FETCH of headers (Dovecot refuses command lines 
 BODY_CHUNK = 25  # bodies per FETCH: bounds memory and the work lost to a dropped connection
 BODY_BYTES = 32 * 1024 * 1024  # and at most this much mail per FETCH (a single larger mail goes alone)
 TIMEOUT = 60.0
-
-
-@dataclass(frozen=True)
-class Headers:
-    """The decoded headers a `wanted` predicate sees before a body is fetched."""
-
-    sender: str  # From, display name and address
-    subject: str
-    message_id: str
-    addresses: tuple[str, ...] = ()  # the bare addresses in From and Sender
-
-
-@dataclass(frozen=True)
-class Narrowing:
-    """What to look for: SEARCH terms (ASCII, matched in From and Subject) and the exact re-check."""
-
-    terms: tuple[str, ...]
-    wanted: Callable[[Headers], bool]
 
 
 class ImapSource:
