@@ -28,17 +28,18 @@ def load_narrowing(rules_dir: Path, forwarders: tuple[str, ...] = ()) -> Narrowi
     path = rules_dir / "relevance.toml"
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
-        search = [str(t) for t in data["search"]]
+        search = [str(t) for t in data.get("search", [])]
         words = [str(w) for w in data["words"]]
         sender_words = [str(w) for w in data.get("sender_words", [])]
         retail = tuple(str(d).lower().strip(".") for d in data.get("retail_domains", []))
         alerts = re.compile("|".join(f"(?:{p})" for p in data.get("alert_subjects", [])) or r"(?!)", re.I)
     except (OSError, KeyError, TypeError, tomllib.TOMLDecodeError) as exc:
-        raise RulesError(f"{path} must hold lists `search` and `words`: {exc}") from None
+        raise RulesError(f"{path} must hold a list `words`: {exc}") from None
     except re.error as exc:
         raise RulesError(f"{path}: a pattern in `alert_subjects` is not a regular expression: {exc}") from None
     if not all(t.isascii() for t in search):
         raise RulesError(f"{path}: IMAP search terms must be ASCII")
+    terms = (*dict.fromkeys([*search, *(w for w in words if w.isascii())]), *(f for f in forwarders if f.isascii()))
     anywhere = _words(words)
     in_sender = _words(sender_words) if sender_words else None
 
@@ -53,7 +54,8 @@ def load_narrowing(rules_dir: Path, forwarders: tuple[str, ...] = ()) -> Narrowi
                     or bool(alerts.search(unicodedata.normalize("NFKC", headers.subject))))
         return calls_itself_amazon and not _from_domain(headers.addresses, retail)
 
-    return Narrowing(terms=(*search, *(f for f in forwarders if f.isascii())), wanted=wanted)
+    return Narrowing(terms=terms, wanted=wanted, sender_terms=tuple(w for w in sender_words if w.isascii()),
+                     quiet_domains=retail)
 
 
 def _words(words: Sequence[str]) -> re.Pattern[str]:

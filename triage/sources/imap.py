@@ -67,10 +67,14 @@ class Headers:
 
 @dataclass(frozen=True)
 class Narrowing:
-    """What to look for: SEARCH terms (ASCII, matched in From and Subject) and the exact re-check."""
+    """What to look for: SEARCH terms (ASCII) and the exact re-check. `terms` match in From or Subject;
+    `sender_terms` in From only, and not in mail from `quiet_domains` (From "<…@domain>"): the server leaves
+    out what `wanted` would drop anyway, and its headers are never fetched."""
 
     terms: tuple[str, ...]
     wanted: Callable[[Headers], bool]
+    sender_terms: tuple[str, ...] = ()
+    quiet_domains: tuple[str, ...] = ()
 
 
 class ImapSource:
@@ -213,7 +217,7 @@ class ImapSource:
         highest = max(int(info.get(b"UIDNEXT", 1)) - 1, start - 1)
 
         since = ["SINCE", self.since] if self.since else []
-        candidates = [u for u in client.search(["UID", f"{start}:*", *since, *_search_terms(self.narrowing.terms)])
+        candidates = [u for u in client.search(["UID", f"{start}:*", *since, *search_criteria(self.narrowing)])
                       if u >= start]
         highest = max([highest, *candidates])
         wanted = self._wanted(client, sorted(candidates), state, skip_seen=not rescan)
@@ -282,12 +286,26 @@ class ImapSource:
             yield Batch(tuple(mails), at, tuple(unreadable) if last else ())
 
 
-def _search_terms(terms: Sequence[str]) -> list[str]:
-    """`OR OR FROM a SUBJECT a …`: any term in From (address or name) or Subject."""
-    keys: list[list[str]] = []
-    for term in terms:
+def search_criteria(narrowing: Narrowing) -> list[Any]:
+    """`OR OR FROM a SUBJECT a … (FROM s NOT OR FROM "@d>" …)`: any term in From (address or name) or
+    Subject, any sender term in a From that is not at a quiet domain. SEARCH FROM is a substring match
+    over the address as "name <local@domain>" (Dovecot, RFC 3501 servers alike), so "@d>" names the
+    domain itself, never a look-alike such as d.example; a server that reads it otherwise leaves out
+    less, never more."""
+    keys: list[list[Any]] = []
+    for term in narrowing.terms:
         keys.append(["FROM", term])
         keys.append(["SUBJECT", term])
+    quiet = _any([["FROM", f"@{d}>"] for d in narrowing.quiet_domains])
+    for term in narrowing.sender_terms:
+        keys.append([["FROM", term, "NOT", *quiet]] if quiet else ["FROM", term])
+    return _any(keys)
+
+
+def _any(keys: Sequence[list[Any]]) -> list[Any]:
+    """One search key that holds when any of `keys` does (OR nests two at a time)."""
+    if not keys:
+        return []
     criteria = keys[-1]
     for key in reversed(keys[:-1]):
         criteria = ["OR", *key, *criteria]
