@@ -34,7 +34,7 @@ from benchmarks import inbox
 from tests import dovecot
 from triage import paths
 from triage.relevance import load_narrowing
-from triage.sources.imap import _search_terms
+from triage.sources.imap import search_criteria
 
 HERE = Path(__file__).resolve().parent
 APPEND_BATCH_BYTES = 4 * 1024 * 1024
@@ -169,7 +169,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         write_config(config, user)
         env = {**os.environ, PASSWORD_ENV: user.password, "XDG_STATE_HOME": str(work), "PYTHONPATH": str(HERE.parent)}
         job = {"host": "127.0.0.1", "port": user.server.port, "user": user.name, "password": user.password}
-        criteria = ["UID", "1:*", *_search_terms(load_narrowing(paths.rules_dir()).terms)]
+        criteria = ["UID", "1:*", *search_criteria(load_narrowing(paths.rules_dir()))]
         floor_job = json.dumps({**job, "criteria": criteria, "aws": aws})
         scan = [*triage_command(), "scan", "--config", str(config), "--offline", "--json",
                 *(["--since", args.since] if args.since else [])]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tests import mails
@@ -16,6 +18,7 @@ from triage.sources.imap import ImapSource
 from triage.state import open_state
 
 PASSWORD_ENV = "TRIAGE_TEST_IMAP_PASSWORD"
+CORPUS = Path(__file__).parent / "corpus"
 
 
 def source(user: ImapUser, *, tls: str = "none", port: int | None = None, folders: tuple[str, ...] | None = None,
@@ -212,3 +215,45 @@ def test_shop_mail_from_amazon_is_never_fetched(dovecot, imap_user):
     assert sorted(proxy.body_fetches()) == aws_uids
     assert not [m for m in got.message_ids if m.startswith("<shop-")]
     assert totals.read == len(mails.aws_related()) + 1
+
+
+def list_mail(sender: str, subject: str, body: str, n: int, *, signer: str | None = None,
+              return_path: str | None = None) -> bytes:
+    """Another organisation's list mail as it arrives: Return-Path, DKIM-Signature and List-Id above it."""
+    domain = sender.rpartition("@")[2].strip(">")
+    head = (f"Return-Path: <{return_path or 'bounce-' + str(n) + '@' + domain}>\n"
+            f"DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/relaxed;\n\td={signer or domain}; s=s1;\n"
+            f"\th=From:To:Subject; bh=AAAA; b=BBBB\n"
+            f"List-Id: <news.{domain}>\nList-Unsubscribe: <https://{domain}/unsubscribe/{n}>\n")
+    return head.encode() + mails.build(sender, subject, body, message_id=f"<list-{n}@{domain}>")
+
+
+def test_other_organisations_list_mail_that_names_aws_is_never_fetched(dovecot, imap_user):
+    # Clouds, SaaS and CI that write "AWS" in the subject of their own signed list mail: left on the server
+    # after the header check. What may still be about AWS is fetched: a forward from the owner's allowed
+    # address, a scanner's alert, a threat, a list mail whose bounces go elsewhere.
+    body = "Connect your AWS account and see every EC2 instance. Export your logs to Amazon S3.\n"
+    dropped = [
+        list_mail("Datadog <alert@datadoghq.com>", "[Monitor] High latency on api (AWS integration)", body, 1),
+        list_mail("GitHub <notifications@github.com>", "[kumo/app] Deploy to AWS failed on main", body, 2),
+        list_mail("Google Cloud <CloudPlatform-noreply@google.com>", "Move from AWS to Google Cloud", body, 3),
+        list_mail("Microsoft Azure <azure-noreply@microsoft.com>", "Azure vs AWS: the 2026 comparison", body, 4),
+        list_mail("Cloudflare <noreply@notify.cloudflare.com>", "R2: no egress fees, unlike AWS S3", body, 5,
+                  signer="cloudflare.com"),
+        list_mail("Slack <feedback@slack.com>", "New in Slack: AWS Chatbot alerts in channels", body, 6),
+    ]
+    notice = (CORPUS / "billing-budgets-exceeded.eml").read_bytes()
+    kept = [
+        list_mail("Taro <owner@example.jp>", "Fwd: AWS Chatbot alerts in channels", "---------- Forwarded message "
+                  "----------\n" + notice.decode("utf-8", "replace"), 7),
+        list_mail("GitHub <noreply@github.com>", "[kumo/app] Secret scanning alert: Amazon AWS Access Key ID", body, 8),
+        list_mail("Cloud News <editor@cloud-news.example>", "Your AWS account will be suspended: verify now", body, 9),
+        list_mail("GitHub <notifications@github.com>", "[kumo/app] Deploy to AWS failed on main", body, 10,
+                  return_path="bounce@mailer.example"),
+    ]
+    append(imap_user, dropped + kept)
+    with counting_proxy(dovecot) as proxy, open_state(":memory:") as state:
+        src = source(imap_user, port=proxy.port)
+        src.narrowing = load_narrowing(paths.rules_dir(), ("owner@example.jp",))  # the owner forwards
+        run(src, state)
+    assert sorted(proxy.body_fetches()) == list(range(len(dropped) + 1, len(dropped) + len(kept) + 1))

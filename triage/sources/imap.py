@@ -17,9 +17,8 @@ This module knows IMAP and nothing of AWS.
 from __future__ import annotations
 
 import contextlib
-import email
-import email.utils
 import logging
+import re
 import ssl
 import threading
 import time
@@ -35,7 +34,7 @@ from imapclient.imapclient import JUNK
 from triage import oauth2
 from triage.backoff import Backoff
 from triage.errors import ConfigError, ImapConnectError, ImapLoginError, SourceError, TriageError
-from triage.headers import decode_header
+from triage.headers import decode_header, split_addresses, unfold
 from triage.mail import Origin, RawMail, normalize_message_id
 from triage.sources.batches import Batch, Checkpoint, mailbox_changed
 from triage.sources.narrowing import Headers, Narrowing
@@ -46,7 +45,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-HEADER_FIELDS = "FROM SENDER SUBJECT MESSAGE-ID"
+HEADER_FIELDS = "FROM SENDER REPLY-TO RETURN-PATH SUBJECT MESSAGE-ID LIST-ID DKIM-SIGNATURE"
 HEADER_CHUNK = 1000  # UIDs per FETCH of headers (Dovecot refuses command lines over ~64 KB)
 BODY_CHUNK = 25  # bodies per FETCH: bounds memory and the work lost to a dropped connection
 BODY_BYTES = 32 * 1024 * 1024  # and at most this much mail per FETCH (a single larger mail goes alone)
@@ -193,7 +192,7 @@ class ImapSource:
         highest = max(int(info.get(b"UIDNEXT", 1)) - 1, start - 1)
 
         since = ["SINCE", self.since] if self.since else []
-        candidates = [u for u in client.search(["UID", f"{start}:*", *since, *_search_terms(self.narrowing.terms)])
+        candidates = [u for u in client.search(["UID", f"{start}:*", *since, *search_criteria(self.narrowing)])
                       if u >= start]
         highest = max([highest, *candidates])
         wanted = self._wanted(client, sorted(candidates), state, skip_seen=not rescan)
@@ -262,12 +261,26 @@ class ImapSource:
             yield Batch(tuple(mails), at, tuple(unreadable) if last else ())
 
 
-def _search_terms(terms: Sequence[str]) -> list[str]:
-    """`OR OR FROM a SUBJECT a …`: any term in From (address or name) or Subject."""
-    keys: list[list[str]] = []
-    for term in terms:
+def search_criteria(narrowing: Narrowing) -> list[Any]:
+    """`OR OR FROM a SUBJECT a … (FROM s NOT OR FROM "@d>" …)`: any term in From (address or name) or
+    Subject, any sender term in a From that is not at a quiet domain. SEARCH FROM is a substring match
+    over the address as "name <local@domain>" (Dovecot, RFC 3501 servers alike), so "@d>" names the
+    domain itself, never a look-alike such as d.example; a server that reads it otherwise leaves out
+    less, never more."""
+    keys: list[list[Any]] = []
+    for term in narrowing.terms:
         keys.append(["FROM", term])
         keys.append(["SUBJECT", term])
+    quiet = _any([["FROM", f"@{d}>"] for d in narrowing.quiet_domains])
+    for term in narrowing.sender_terms:
+        keys.append([["FROM", term, "NOT", *quiet]] if quiet else ["FROM", term])
+    return _any(keys)
+
+
+def _any(keys: Sequence[list[Any]]) -> list[Any]:
+    """One search key that holds when any of `keys` does (OR nests two at a time)."""
+    if not keys:
+        return []
     criteria = keys[-1]
     for key in reversed(keys[:-1]):
         criteria = ["OR", *key, *criteria]
@@ -276,13 +289,52 @@ def _search_terms(terms: Sequence[str]) -> list[str]:
 
 def _headers(data: Mapping[bytes, Any]) -> Headers:
     raw = next((v for k, v in data.items() if k.upper().startswith(b"BODY[HEADER")), b"")
-    message = email.message_from_bytes(raw if isinstance(raw, bytes) else b"")
-    fields = message.get_all("From", []) + message.get_all("Sender", [])
-    sender = " ".join(decode_header(v) for v in fields)
-    addresses = tuple(a for _, a in email.utils.getaddresses([str(v) for v in fields]) if a)
-    message_id = normalize_message_id(message.get("Message-ID"))
-    return Headers(sender=sender, subject=decode_header(message.get("Subject")), message_id=message_id,
-                   addresses=addresses)
+    fields = _fields(raw if isinstance(raw, bytes) else b"")
+    senders = fields.get("from", []) + fields.get("sender", [])
+    return Headers(sender=" ".join(decode_header(v) for v in senders),
+                   subject=decode_header(next(iter(fields.get("subject", [])), "")),
+                   message_id=normalize_message_id(next(iter(fields.get("message-id", [])), "")),
+                   addresses=_bare(senders), reply_to=_bare(fields.get("reply-to", [])),
+                   return_path=next(iter(_bare(fields.get("return-path", [])[:1])), ""),
+                   list_id=unfold(next(iter(fields.get("list-id", [])), "")),
+                   dkim_domains=tuple(_dkim_domain(v) for v in fields.get("dkim-signature", [])))
+
+
+_FIELD_START = re.compile(rb"\r?\n(?![ \t])")
+_SIMPLE_ADDRESS = re.compile(r'\s*(?:(?:"[^"\\]*"|[^"<>,;:()\\@]*)\s*<([^<>\s"(),;:\\@]+@[^<>\s"(),;:\\@]+)>'
+                             r'|([^<>\s"(),;:\\@]+@[^<>\s"(),;:\\@]+))\s*')
+
+
+def _fields(block: bytes) -> dict[str, list[str]]:
+    """The header block IMAP returned (HEADER.FIELDS), as lower-case name → values in order. Read by hand:
+    the email package's parser costs several times more, and this runs for every candidate mail. Raw
+    8-bit bytes are read as UTF-8; a line without a colon is skipped."""
+    out: dict[str, list[str]] = {}
+    for line in _FIELD_START.split(block):
+        name, colon, value = line.partition(b":")
+        if colon and name.strip():
+            out.setdefault(name.strip().decode("ascii", "replace").lower(), []).append(
+                value.decode("utf-8", "replace").strip())
+    return out
+
+
+def _bare(values: Sequence[str]) -> tuple[str, ...]:
+    """The bare addresses in address headers: a single plain address is read at once, anything else by
+    the bounded reader of `triage.headers`."""
+    out: list[str] = []
+    for value in values:
+        simple = _SIMPLE_ADDRESS.fullmatch(value)
+        if simple:
+            out.append((simple.group(1) or simple.group(2)).lower())
+        else:
+            out.extend(a.strip().lower() for _, a in split_addresses([value]) if a.strip())
+    return tuple(out)
+
+
+def _dkim_domain(signature: str) -> str:
+    """The signing domain (the d= tag) a DKIM-Signature claims; "" when it names none."""
+    found = re.search(r"(?:^|;)\s*d\s*=\s*([^;\s]+)", unfold(signature))
+    return found.group(1).lower().rstrip(".") if found else ""
 
 
 def _logout(client: IMAPClient) -> None:
