@@ -1,0 +1,98 @@
+"""Re-check of several accounts on moto's real server: `triage scan` checks an Organization (a mail names
+its management account), the owner cleans one member and not the management account, and
+`triage check-account --case` compares each account with its own last check."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from tests.aws_server import AwsProxy, aws_environment, quiet_account_replies
+from tests.mails import build, write_mbox
+from triage.cli import Environment, main
+
+CASE = "17100200377"
+MANAGEMENT = "123456789012"  # moto's default account: the default credentials'
+ROLE = "OrganizationAccountAccessRole"
+REGION = "us-east-1"
+AMI = "ami-12c6146b"
+
+
+def _member_ec2(member: str) -> Any:
+    creds = boto3.client("sts").assume_role(RoleArn=f"arn:aws:iam::{member}:role/{ROLE}",
+                                            RoleSessionName="plant")["Credentials"]
+    return boto3.client("ec2", region_name=REGION, aws_access_key_id=creds["AccessKeyId"],
+                        aws_secret_access_key=creds["SecretAccessKey"], aws_session_token=creds["SessionToken"])
+
+
+@pytest.fixture()
+def org(moto_server: Any, tmp_path: Path) -> Iterator[dict[str, Any]]:
+    moto_server.reset()
+    with aws_environment(moto_server.url):
+        boto3.client("organizations").create_organization(FeatureSet="ALL")
+        member = boto3.client("organizations").create_account(
+            AccountName="miner-target", Email="m@example.jp")["CreateAccountStatus"]["AccountId"]
+        boto3.client("ec2", region_name=REGION).run_instances(ImageId=AMI, MinCount=2, MaxCount=2,
+                                                            InstanceType="c5.4xlarge")
+        miners = [i["InstanceId"] for i in _member_ec2(member).run_instances(
+            ImageId=AMI, MinCount=3, MaxCount=3, InstanceType="g4dn.xlarge")["Instances"]]
+    config = tmp_path / "config.toml"
+    config.write_text(f'[aws]\nregions = ["{REGION}"]\nhome_regions = ["ap-northeast-1"]\n'
+                      f'organization_role = "{ROLE}"\n', encoding="utf-8")
+    config.chmod(0o600)
+    later = datetime.now(UTC) + timedelta(days=30)  # the member account and its role are not "recent"
+    mail = build('"Amazon Web Services" <no-reply-aws@amazon.com>',
+                 f"[CASE {CASE}] [ACTION REQUIRED] Your AWS account {MANAGEMENT} may be compromised",
+                 f"We detected activity in your AWS account {MANAGEMENT} that suggests a third party has access.\n",
+                 message_id=f"<case-{CASE}-1@support.amazon.com>", date=later)
+    mbox = write_mbox(tmp_path / "in.mbox", [mail])
+    proxy = AwsProxy(moto_server.url, canned=quiet_account_replies())
+    made = {"member": member, "miners": miners, "url": moto_server.url, "state": str(tmp_path / "state.db"),
+            "config": str(config)}
+    try:
+        with aws_environment(proxy.url):
+            _triage(["scan", "--source", str(mbox), "--no-send", "--no-translate", "--json",
+                               "--state", made["state"], "--config", made["config"]])
+            yield made
+    finally:
+        proxy.stop()
+
+
+def _triage(argv: list[str]) -> tuple[int, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(argv, Environment(stdout=out, stderr=err, environ={}))
+    assert code in (0, 3), err.getvalue()
+    return code, out.getvalue()
+
+
+def _recheck(made: dict[str, Any], *extra: str) -> str:
+    return _triage(["check-account", "--case", CASE, "--state", made["state"], "--config", made["config"],
+                    *extra])[1]
+
+
+def test_the_recheck_compares_each_account_with_its_own_last_check(org: dict[str, Any]) -> None:
+    with aws_environment(org["url"]):
+        _member_ec2(org["member"]).terminate_instances(InstanceIds=org["miners"])  # the member is cleaned
+    lines = [json.loads(line) for line in _recheck(org, "--json").splitlines()]
+    assert lines and all(line.get("account_id") for line in lines), [ln for ln in lines if not ln.get("account_id")]
+    progress = {line["account_id"]: line for line in lines if line["type"] == "progress"}
+    assert set(progress) == {MANAGEMENT, org["member"]}
+    member, management = progress[org["member"]], progress[MANAGEMENT]
+    assert member["first"] is False and member["left"] == 0 and member["removed"] >= 3  # the miners are gone
+    assert management["left"] >= 2 and management["removed"] == 0 and management["done"] is False
+
+    text = _recheck(org)  # compared with the check just before: the member has nothing left, the other has
+    compared = text.split("■ 前回の確認との比較\n", 1)[1]
+    assert "アカウントごとに、前回の確認と比べました。" in compared
+    own = compared.split(f"アカウント {MANAGEMENT}:\n", 1)[1]
+    assert "まだ残っています" in own and "EC2 インスタンス 2 台: " in own
+    assert f"片付いたアカウント（1 個）: {org['member']}。" in compared
+    for miner in org["miners"]:
+        assert miner not in compared
