@@ -35,7 +35,7 @@ from triage.errors import RefusedAwsCall
 log = logging.getLogger(__name__)
 
 MAX_IN_FLIGHT = 24  # in one account
-MAX_IN_FLIGHT_TOTAL = 128  # in all accounts together: the one pool's size when many accounts are swept
+MAX_IN_FLIGHT_TOTAL = 64  # in all accounts together: the one pool's size when many accounts are swept
 PER_REGION = 6  # in one region of one account
 REGION_TIMEOUT = 180.0  # seconds from a region's first call
 
