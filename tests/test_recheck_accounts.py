@@ -4,7 +4,6 @@ its management account), the owner cleans one member and not the management acco
 
 from __future__ import annotations
 
-import io
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -16,7 +15,7 @@ import pytest
 
 from tests.aws_server import AwsProxy, aws_environment, quiet_account_replies
 from tests.mails import build, write_mbox
-from triage.cli import Environment, main
+from tests.test_recheck import _triage  # the CLI run as a user would, with its exit code checked
 
 CASE = "17100200377"
 MANAGEMENT = "123456789012"  # moto's default account: the default credentials'
@@ -47,29 +46,27 @@ def org(moto_server: Any, tmp_path: Path) -> Iterator[dict[str, Any]]:
     config.write_text(f'[aws]\nregions = ["{REGION}"]\nhome_regions = ["ap-northeast-1"]\n'
                       f'organization_role = "{ROLE}"\n', encoding="utf-8")
     config.chmod(0o600)
-    later = datetime.now(UTC) + timedelta(days=30)  # the member account and its role are not "recent"
-    mail = build('"Amazon Web Services" <no-reply-aws@amazon.com>',
-                 f"[CASE {CASE}] [ACTION REQUIRED] Your AWS account {MANAGEMENT} may be compromised",
-                 f"We detected activity in your AWS account {MANAGEMENT} that suggests a third party has access.\n",
-                 message_id=f"<case-{CASE}-1@support.amazon.com>", date=later)
-    mbox = write_mbox(tmp_path / "in.mbox", [mail])
+    mbox = write_mbox(tmp_path / "in.mbox", [_mail(1)])
     proxy = AwsProxy(moto_server.url, canned=quiet_account_replies())
     made = {"member": member, "miners": miners, "url": moto_server.url, "state": str(tmp_path / "state.db"),
-            "config": str(config)}
+            "config": str(config), "dir": tmp_path}
     try:
         with aws_environment(proxy.url):
             _triage(["scan", "--source", str(mbox), "--no-send", "--no-translate", "--json",
-                               "--state", made["state"], "--config", made["config"]])
+                     "--state", made["state"], "--config", made["config"]])
             yield made
     finally:
         proxy.stop()
 
 
-def _triage(argv: list[str]) -> tuple[int, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main(argv, Environment(stdout=out, stderr=err, environ={}))
-    assert code in (0, 3), err.getvalue()
-    return code, out.getvalue()
+def _mail(n: int) -> bytes:
+    """The case's n-th mail from AWS, naming the management account. Dated a month ahead, so that the
+    member account and its role, made today, are not "recent"."""
+    later = datetime.now(UTC) + timedelta(days=30, hours=n)
+    return build('"Amazon Web Services" <no-reply-aws@amazon.com>',
+                 f"[CASE {CASE}] [ACTION REQUIRED] Your AWS account {MANAGEMENT} may be compromised",
+                 f"We detected activity in your AWS account {MANAGEMENT} that suggests a third party has access.\n",
+                 message_id=f"<case-{CASE}-{n}@support.amazon.com>", date=later)
 
 
 def _recheck(made: dict[str, Any], *extra: str) -> str:
@@ -96,3 +93,15 @@ def test_the_recheck_compares_each_account_with_its_own_last_check(org: dict[str
     assert f"片付いたアカウント（1 個）: {org['member']}。" in compared
     for miner in org["miners"]:
         assert miner not in compared
+
+
+def test_a_new_mail_on_the_case_carries_the_comparison_of_each_account(org: dict[str, Any]) -> None:
+    with aws_environment(org["url"]):
+        _member_ec2(org["member"]).terminate_instances(InstanceIds=org["miners"])
+    mbox = write_mbox(org["dir"] / "again.mbox", [_mail(1), _mail(2)])  # the first was seen: the second is new
+    _, out = _triage(["scan", "--source", str(mbox), "--no-send", "--no-translate", "--state", org["state"],
+                      "--config", org["config"]])
+    assert "アカウントごとに、前回の確認と比べました。" in out, out
+    assert f"アカウント {org['member']}:\n" not in out  # done: on the line of the done accounts only
+    assert f"片付いたアカウント（1 個）: {org['member']}。" in out
+    assert "まだ残っています" in out.split(f"アカウント {MANAGEMENT}:\n", 1)[1]

@@ -294,6 +294,8 @@ def _plan(case: Case, security: bool, account: object | None, rules: Remediation
 
     rules = rules or load_remediation_rules(paths.rules_dir())
     recovery = any(rule in rules.recovery_rules for m in case.mails for rule in m.classification.matched)
+    if isinstance(account, AccountsReport) and not any(isinstance(r, AccountReport) for r in account.reports):
+        return None  # no account could be read: the kind's steps, said to fit any account
     if isinstance(account, AccountsReport):  # the root login the mail says was taken: the account it names
         named = _account_ids(case) or [account.management_account or next(iter(account.account_ids), "")]
         return build_accounts_plan(account, rules, recovery_accounts=named if recovery else (), case_id=case.case_id)

@@ -138,6 +138,31 @@ class AccountsProgress:
     def done_accounts(self) -> tuple[Progress, ...]:
         return tuple(p for p in self.accounts if p.done)
 
+    # All accounts together, for the headline and the reply to AWS (which speak of the case as a whole).
+    @property
+    def removed(self) -> tuple[Found, ...]:
+        return tuple(f for p in self.accounts for f in p.removed)
+
+    @property
+    def left(self) -> tuple[Found, ...]:
+        return tuple(f for p in self.accounts for f in p.left)
+
+    @property
+    def new(self) -> tuple[Found, ...]:
+        return tuple(f for p in self.accounts for f in p.new)
+
+    def by_region(self, which: str) -> tuple[RegionFound, ...]:
+        return self._together.by_region(which) if self.accounts else ()
+
+    def of_type(self, which: str, resource_type: str) -> tuple[Found, ...]:
+        return tuple(f for p in self.accounts for f in p.of_type(which, resource_type))
+
+    @property
+    def _together(self) -> Progress:
+        one = self.accounts[0]
+        return Progress(self.case_id, self.first, one.before_at, self.removed, self.left, self.new,
+                        tuple(g for p in self.accounts for g in p.gaps), one.region_names, one.rules)
+
     def records(self) -> list[dict[str, Any]]:
         """The `--json` lines, one per account."""
         return [*(p.record() for p in (*self.open_accounts, *self.done_accounts)),
