@@ -105,6 +105,7 @@ class Unreached:
     account_id: str
     reason: str
     left_before: int  # what the last check had left to remove there (0 when it was not checked before)
+    checked_before: bool = False
 
     def record(self, case_id: str) -> dict[str, Any]:
         return {"type": "progress", "account_id": self.account_id, "case_id": case_id, "checked": False,
@@ -122,7 +123,8 @@ class AccountsProgress:
 
     @property
     def first(self) -> bool:
-        return all(p.first for p in self.accounts) and not self.unreached
+        """No account of the check was checked before: nothing to compare with."""
+        return all(p.first for p in self.accounts) and not any(u.checked_before for u in self.unreached)
 
     @property
     def done(self) -> bool:
@@ -245,7 +247,7 @@ def compare_accounts(case_id: str, before: Mapping[str, Any] | None, many: Accou
 
 def _unreached(report: AccountNotChecked, before: Mapping[str, Any] | None) -> Unreached:
     left_before = len(list(_entries(before.get("suspicious", ())))) if before else 0
-    return Unreached(report.account_id, report.reason, left_before)
+    return Unreached(report.account_id, report.reason, left_before, checked_before=before is not None)
 
 
 def compare(case_id: str, before: Mapping[str, Any] | None, report: AccountReport,
