@@ -251,3 +251,42 @@ def test_the_exposed_key_is_not_used_even_to_assume_a_role(org: Org) -> None:
     assert isinstance(report, AccountNotChecked) and report.account_id == org.mining
     assert "the AWS mail names it as exposed" in report.reason
     assert sum(c.action == "sts:AssumeRole" for c in org.proxy.calls) == before
+
+
+def _steps_block(text: str) -> str:
+    return text.split("\n■ いますぐやること\n", 1)[1].split("\n■ ", 1)[0]
+
+
+def test_the_plan_has_the_steps_of_each_account_under_its_name(org: Org, tmp_path: Path) -> None:
+    later = datetime.now(UTC) + timedelta(days=30)  # as above: the clean member has nothing suspicious
+    block = _steps_block(_summary(org.proxy, Config(aws=_aws()), tmp_path, MANAGEMENT, later))
+    mining = f"\nアカウント {org.mining} で（怪しいもの 6 件）:\n"  # the 3 miners and their 3 volumes
+    locked = f"\nアカウント {org.locked} で（確認できなかったアカウント）:\n"
+    assert mining in block and locked in block, block
+    management = f"\nアカウント {MANAGEMENT} で（怪しいもの "
+    # the most suspicious first, then what could not be checked
+    assert block.index(mining) < block.index(management) < block.index(locked)
+    steps = block.split(mining, 1)[1].split("\nアカウント ", 1)[0]
+    assert "米国東部 (バージニア北部)（us-east-1）: EC2 インスタンス 3 台を終了し、EBS ボリューム 3 個を削除" in steps
+    assert org.owner_instance not in steps and "miner-target" not in steps  # the management account's own
+    assert "ルートユーザーのパスワードを変更してください" in steps
+    assert f"アカウント {org.clean} で" not in block  # a clean account has no steps, only its line
+    assert f"怪しいものが見つからなかったアカウント（1 個: {org.clean}）では、やることはありません。" in block
+    assert "組織のロール（[aws] organization_role）を引き受けられませんでした" in block.split(locked, 1)[1]
+    after = block.split("\nすべてのアカウントで終わったら:\n", 1)[1]
+    assert after.lstrip().startswith("1. 片付けが終わったら、AWS のサポートケースに英語で返信してください")
+    assert block.count("triage check-account --case") == 1  # the reply and the re-check come once
+
+
+def test_the_plan_of_an_organization_names_the_account_of_every_step(org: Org) -> None:
+    from triage.account.remediation import build_accounts_plan, load_remediation_rules
+
+    plan = build_accounts_plan(org.many, load_remediation_rules(paths.rules_dir()), case_id="c1")
+    assert plan.accounts[0].account_id == org.mining  # the most suspicious first
+    assert {s.account_id for s in plan.steps} <= {MANAGEMENT, org.mining, org.clean, org.locked, ""}
+    mining = plan.of_account(org.mining)
+    [region] = [s for s in mining if s.kind == "region"]
+    assert region.region is not None and region.region.code == REGION
+    assert [i.count for c in region.clauses for i in c.items if i.resource_type == "instance"] == [3]
+    assert [s.kind for s in plan.of_account(org.locked)] == ["account-unchecked"]
+    assert [s.kind for s in plan.after] == ["reply"] and not plan.of_kind("reply")[0].account_id

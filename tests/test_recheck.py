@@ -101,7 +101,7 @@ def test_recheck_counts_what_is_gone_and_lists_what_is_left(account: dict[str, A
 
     progress = _progress(_recheck(account, json_lines=True))
     # compared with the check just before: nothing more was removed
-    assert progress == {"type": "progress", "case_id": CASE, "first": False, "removed": 0,
+    assert progress == {"type": "progress", "account_id": "123456789012", "case_id": CASE, "first": False, "removed": 0,
                         "left": 2 + 2 + 4 + 4 + 2, "new": 0, "gaps": 0, "done": False}
 
 

@@ -31,7 +31,7 @@ from triage.render import JST
 
 if TYPE_CHECKING:
     from triage.account.records import Resource
-    from triage.account.report import AccountReport
+    from triage.account.report import AccountReport, AccountsReport
 
 log = logging.getLogger("triage")
 
@@ -425,7 +425,8 @@ def _check_account(args: argparse.Namespace, config: Config, env: Environment) -
 
 def _recheck(args: argparse.Namespace, config: Config, aws: Any, env: Environment) -> int:
     """check-account --case: check again, compare with the case's last check, and keep this one."""
-    from triage.account import SweepLimits, check_account, json_records
+    from triage.account import AccountsReport, SweepLimits, check_account, check_accounts, json_records
+    from triage.account.recheck import AccountsProgress, recheck_scope
     from triage.account.remediation import load_remediation_rules
     from triage.pipeline import remember_check
     from triage.render import load_texts, render_progress
@@ -438,10 +439,17 @@ def _recheck(args: argparse.Namespace, config: Config, aws: Any, env: Environmen
         if not state.has_case(args.case):
             raise ConfigError(f"--case {args.case}: no such case in the state {state.where}; "
                               f"run `triage scan` first, or give the state with --state")
+        # The accounts the case's last check covered, each compared with its own last state.
+        named, organization = recheck_scope(state.last_check(args.case))
         sweep_progress = Progress(env, "regions read")
+        start = state.case_first_date(args.case)
         try:
-            report = check_account(aws, config.billing, incident_start=state.case_first_date(args.case),
-                                   rules_dir=rules_dir, limits=SweepLimits(), progress=sweep_progress.update)
+            report: Any = (check_accounts(aws, config.billing, named_accounts=named,
+                                          all_accounts=organization and bool(aws.organization_role),
+                                          incident_start=start, rules_dir=rules_dir, progress=sweep_progress.update)
+                           if named or organization else
+                           check_account(aws, config.billing, incident_start=start, rules_dir=rules_dir,
+                                         limits=SweepLimits(), progress=sweep_progress.update))
         finally:
             sweep_progress.finish()
         progress = remember_check(state, args.case, report, remediation)
@@ -449,17 +457,20 @@ def _recheck(args: argparse.Namespace, config: Config, aws: Any, env: Environmen
     if args.json:
         records = json_records(report)
         resources = [r for r in records if r["type"] == "resource"]
+        compared = progress.records() if isinstance(progress, AccountsProgress) else [progress.record()]
         print("\n".join(json.dumps(r, ensure_ascii=False) for r in
-                        [*resources, progress.record(), *records[len(resources):]]), file=env.stdout)
+                        [*resources, *compared, *(r for r in records if r["type"] != "resource")]), file=env.stdout)
     else:
-        print(_account_text(report), file=env.stdout)
+        print(_accounts_text(report) if isinstance(report, AccountsReport) else _account_text(report),
+              file=env.stdout)
         print(render_progress(progress, texts).rstrip(), file=env.stdout)
-    return int(ExitStatus.OK if _checked_everything(report) else ExitStatus.PARTIAL_CHECK)
+    complete = _all_checked(report) if isinstance(report, AccountsReport) else _checked_everything(report)
+    return int(ExitStatus.OK if complete else ExitStatus.PARTIAL_CHECK)
 
 
 def _check_all_accounts(aws: Any, config: Config, env: Environment, progress: Progress, *, as_json: bool) -> int:
     """--all-accounts: every account of the Organization, each with its own tables (or JSON lines)."""
-    from triage.account import AccountReport, check_accounts, json_records
+    from triage.account import check_accounts, json_records
 
     try:
         many = check_accounts(aws, config.billing, all_accounts=True, rules_dir=paths.rules_dir(env.environ),
@@ -470,13 +481,26 @@ def _check_all_accounts(aws: Any, config: Config, env: Environment, progress: Pr
         for record in json_records(many):
             print(json.dumps(record, ensure_ascii=False), file=env.stdout)
     else:
-        parts = [f"Organization of management account {many.management_account}: {len(many.reports)} accounts"]
-        parts += [_account_text(r) if isinstance(r, AccountReport)
-                  else f"AWS account {r.account_id}: NOT CHECKED: {r.reason}" for r in many.reports]
-        print("\n\n".join(parts), file=env.stdout)
-    # An account that could not be checked, or a gap in one that was, is a partial check.
+        print(_accounts_text(many), file=env.stdout)
+    return int(ExitStatus.OK if _all_checked(many) else ExitStatus.PARTIAL_CHECK)
+
+
+def _accounts_text(many: AccountsReport) -> str:
+    from triage.account import AccountReport
+
+    parts = [f"Organization of management account {many.management_account}: {len(many.reports)} accounts"
+             if many.management_account else f"{len(many.reports)} AWS accounts"]
+    parts += [_account_text(r) if isinstance(r, AccountReport)
+              else f"AWS account {r.account_id}: NOT CHECKED: {r.reason}" for r in many.reports]
+    return "\n\n".join(parts)
+
+
+def _all_checked(many: AccountsReport) -> bool:
+    """An account that could not be checked, or a gap in one that was, is a partial check."""
+    from triage.account import AccountReport
+
     complete = all(isinstance(r, AccountReport) and _checked_everything(r) for r in many.reports)
-    return int(ExitStatus.OK if complete and not many.organization_gap else ExitStatus.PARTIAL_CHECK)
+    return complete and not many.organization_gap
 
 
 def _region_codes(text: str) -> tuple[str, ...]:

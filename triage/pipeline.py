@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from triage.account.recheck import Progress, compare, snapshot
+from triage.account.recheck import AccountsProgress, Progress, compare, compare_accounts, snapshot, snapshot_accounts
 from triage.account.remediation import RemediationRules, load_remediation_rules
 from triage.answer import REPLY_CHANNEL, deliveries, pending_replies
 from triage.cases import Case, ClassifiedMail, EarlierMail, group_cases
@@ -393,12 +393,20 @@ def _handle_case(ctx: Context, case: Case, state: State, totals: ScanTotals) -> 
 
 
 def remember_check(state: State, case_id: str, account: CheckResult | None,
-                   rules: RemediationRules) -> Progress | None:
-    """Compare a completed check with the case's last one, and keep it for the next. None without a check."""
+                   rules: RemediationRules) -> Progress | AccountsProgress | None:
+    """Compare a completed check with the case's last one, and keep it for the next. None without a check.
+    A check of several accounts is compared, and kept, account by account."""
     if account is None:
         return None
-    from triage.account.report import AccountReport  # only once a check ran: it comes with the AWS libraries
+    from triage.account.report import AccountReport, AccountsReport  # only once a check ran (AWS libraries)
 
+    if isinstance(account, AccountsReport):
+        before = state.last_check(case_id)
+        many = compare_accounts(case_id, before, account, rules)
+        record = snapshot_accounts(account, rules, before)
+        if record["checked_at"]:  # nothing reached: the last record stays the one to compare with
+            state.record_check(case_id, record["checked_at"], ",".join(record["accounts"]), record)
+        return many
     if not isinstance(account, AccountReport):
         return None
     progress = compare(case_id, state.last_check(case_id), account, rules)

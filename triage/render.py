@@ -27,7 +27,7 @@ from triage.unreadable import UnreadableMail
 if TYPE_CHECKING:
     import jinja2
 
-    from triage.account.recheck import Progress
+    from triage.account.recheck import AccountsProgress, Progress
     from triage.account.remediation import Plan, RemediationRules
     from triage.account.report import CheckResult
     from triage.translate.records import Translation
@@ -215,7 +215,7 @@ def render_summary(
     options: dict[str, bool],
     jpy_per_usd: float,
     remediation: RemediationRules | None = None,
-    progress: Progress | None = None,
+    progress: Progress | AccountsProgress | None = None,
 ) -> Summary:
     # The texts of the mail that gave the case its kind (a rule may name texts more precise than the kind's).
     deciding = [m for m in case.mails if m.kind == case.kind]
@@ -286,19 +286,24 @@ def _plan(case: Case, security: bool, account: CheckResult | None, rules: Remedi
     """The clean-up plan built from a completed check; None keeps the kind's generic steps."""
     if not security or account is None:
         return None
-    from triage.account.report import AccountReport  # only once a check ran: it comes with the AWS libraries
+    from triage.account.report import AccountReport, AccountsReport  # only once a check ran (AWS libraries)
 
-    if not isinstance(account, AccountReport):
+    if not isinstance(account, AccountReport | AccountsReport):
         return None
     from triage import paths
-    from triage.account.remediation import build_plan, load_remediation_rules
+    from triage.account.remediation import build_accounts_plan, build_plan, load_remediation_rules
 
     rules = rules or load_remediation_rules(paths.rules_dir())
     recovery = any(rule in rules.recovery_rules for m in case.mails for rule in m.classification.matched)
+    if isinstance(account, AccountsReport) and not any(isinstance(r, AccountReport) for r in account.reports):
+        return None  # no account could be read: the kind's steps, said to fit any account
+    if isinstance(account, AccountsReport):  # the root login the mail says was taken: the account it names
+        named = _account_ids(case) or [account.management_account or next(iter(account.account_ids), "")]
+        return build_accounts_plan(account, rules, recovery_accounts=named if recovery else (), case_id=case.case_id)
     return build_plan(account, rules, root_recovery=recovery, case_id=case.case_id)
 
 
-def render_progress(progress: Progress, texts: Texts) -> str:
+def render_progress(progress: Progress | AccountsProgress, texts: Texts) -> str:
     """The comparison with the case's last check, in Japanese (`check-account --case`)."""
     text = texts.env.get_template("_progress.txt.j2").render(progress=progress, labels=texts.labels,
                                                              links=texts.links)

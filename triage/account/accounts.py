@@ -12,7 +12,9 @@ reach another account than the one wanted are never used for it. An account that
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -35,6 +37,7 @@ log = logging.getLogger(__name__)
 
 SESSION_NAME = "triage-read-only-check"
 ASSUMED_SECONDS = 3600
+OPENING_AT_ONCE = 8  # accounts reached at the same time (STS allows far more; this keeps the threads few)
 
 
 @dataclass(frozen=True)
@@ -83,8 +86,13 @@ class DefaultCredentials:
         self.exposed = exposed  # the access keys the mail names: never used, not even to assume a role
         self._opened: Opened | None = None
         self._error: AwsCheckError | None = None
+        self._lock = threading.Lock()  # the accounts are reached at once, each may need these first
 
     def get(self) -> Opened:
+        with self._lock:
+            return self._get()
+
+    def _get(self) -> Opened:
         if self._opened is None and self._error is None:
             try:
                 session = open_session(self.aws.profile, session_policy=session_policy(), models=self.models)
@@ -158,24 +166,44 @@ def select_accounts(
     if not wanted:
         wanted = [None]
 
+    targets = {account_id: _target(aws, account_id, default, members) for account_id in wanted}
+    reached = _open_all([t for t in targets.values() if t is not None], default, pool_size, exposed)
     opened: list[Opened] = []
     not_checked: list[AccountNotChecked] = []
-    for account_id in wanted:
-        target = _target(aws, account_id, default, members)
+    for account_id, target in targets.items():
         if target is None:
             assert account_id is not None
             not_checked.append(_no_credentials(account_id, default))
             continue
+        one = reached[target]
+        if isinstance(one, Opened):
+            opened.append(one)
+            continue
+        if account_id is None:
+            raise one
+        log.warning("account %s not checked: %s", account_id, one)
+        not_checked.append(AccountNotChecked(str(one), account_id=account_id, via=target.via))
+    return Selection(tuple(opened), tuple(not_checked), management, organization_gap)
+
+
+def _open_all(targets: Sequence[Target], default: DefaultCredentials, pool_size: int,
+              exposed: frozenset[str]) -> dict[Target, Opened | AwsCheckError]:
+    """Reach every target at once: each costs two STS round trips (AssumeRole, GetCallerIdentity), and
+    an Organization's accounts one after another would make the sweep wait for all of them."""
+
+    def reach(target: Target) -> Opened | AwsCheckError:
         try:
             one = _open(target, default, pool_size)
             _refuse_exposed(one, exposed)
-            opened.append(one)
+            return one
         except AwsCheckError as exc:
-            if account_id is None:
-                raise
-            log.warning("account %s not checked: %s", account_id, exc)
-            not_checked.append(AccountNotChecked(str(exc), account_id=account_id, via=target.via))
-    return Selection(tuple(opened), tuple(not_checked), management, organization_gap)
+            return exc
+
+    if len(targets) <= 1:
+        return {t: reach(t) for t in targets}
+    with ThreadPoolExecutor(max_workers=min(OPENING_AT_ONCE, len(targets)),
+                            thread_name_prefix="triage-accounts") as pool:
+        return dict(zip(targets, pool.map(reach, targets), strict=True))
 
 
 def list_members(clients: Clients) -> dict[str, str]:

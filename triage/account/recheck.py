@@ -4,6 +4,10 @@
 by region and type, and what could not be seen); `compare` sets a new report beside the last record:
 removed (gone since), left (still there), new (appeared since), and the gaps of the new check. `done`
 only when nothing suspicious is left AND nothing was left unchecked. Pure: the state I/O is the caller's.
+
+A check of several accounts is kept as one record with an entry per account, and compared account by
+account (`compare_accounts`): what was left in one account is never counted as removed because another
+account was checked. An account the new check could not reach is not done, whatever was left there.
 """
 
 from __future__ import annotations
@@ -19,9 +23,10 @@ from triage.account.remediation import Clause, RemediationRules, clauses_of, lef
 from triage.utc import utc_z
 
 if TYPE_CHECKING:
-    from triage.account.report import AccountReport
+    from triage.account.report import AccountNotChecked, AccountReport, AccountsReport
 
 SNAPSHOT_VERSION = 1
+ACCOUNTS_SNAPSHOT_VERSION = 2  # several accounts in one record: {"accounts": {id: the one-account entry}}
 
 
 @dataclass(frozen=True, order=True)
@@ -60,6 +65,7 @@ class Progress:
     gaps: tuple[str, ...]  # what the new check could not see, one short English line each
     region_names: RegionNames
     rules: RemediationRules
+    account_id: str = ""
 
     @property
     def done(self) -> bool:
@@ -87,8 +93,82 @@ class Progress:
 
     def record(self) -> dict[str, Any]:
         """The `--json` line."""
-        return {"type": "progress", "case_id": self.case_id, "first": self.first, "removed": len(self.removed),
-                "left": len(self.left), "new": len(self.new), "gaps": len(self.gaps), "done": self.done}
+        return {"type": "progress", "account_id": self.account_id, "case_id": self.case_id, "first": self.first,
+                "removed": len(self.removed), "left": len(self.left), "new": len(self.new), "gaps": len(self.gaps),
+                "done": self.done}
+
+
+@dataclass(frozen=True)
+class Unreached:
+    """An account of the case the new check could not reach: what was left there is not known."""
+
+    account_id: str
+    reason: str
+    left_before: int  # what the last check had left to remove there (0 when it was not checked before)
+    checked_before: bool = False
+
+    def record(self, case_id: str) -> dict[str, Any]:
+        return {"type": "progress", "account_id": self.account_id, "case_id": case_id, "checked": False,
+                "left_before": self.left_before, "done": False, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class AccountsProgress:
+    """The comparison of a check of several accounts with the case's last one, account by account: the
+    accounts with something left first, then those not reached, then those done."""
+
+    case_id: str
+    accounts: tuple[Progress, ...]
+    unreached: tuple[Unreached, ...] = ()
+
+    @property
+    def first(self) -> bool:
+        """No account of the check was checked before: nothing to compare with."""
+        return all(p.first for p in self.accounts) and not any(u.checked_before for u in self.unreached)
+
+    @property
+    def done(self) -> bool:
+        return all(p.done for p in self.accounts) and not self.unreached
+
+    @property
+    def open_accounts(self) -> tuple[Progress, ...]:
+        """The accounts not done, the most left first."""
+        return tuple(sorted((p for p in self.accounts if not p.done),
+                            key=lambda p: (-len(p.left) - len(p.new), -len(p.gaps), p.account_id)))
+
+    @property
+    def done_accounts(self) -> tuple[Progress, ...]:
+        return tuple(p for p in self.accounts if p.done)
+
+    # All accounts together, for the headline and the reply to AWS (which speak of the case as a whole).
+    @property
+    def removed(self) -> tuple[Found, ...]:
+        return tuple(f for p in self.accounts for f in p.removed)
+
+    @property
+    def left(self) -> tuple[Found, ...]:
+        return tuple(f for p in self.accounts for f in p.left)
+
+    @property
+    def new(self) -> tuple[Found, ...]:
+        return tuple(f for p in self.accounts for f in p.new)
+
+    def by_region(self, which: str) -> tuple[RegionFound, ...]:
+        return self._together.by_region(which) if self.accounts else ()
+
+    def of_type(self, which: str, resource_type: str) -> tuple[Found, ...]:
+        return tuple(f for p in self.accounts for f in p.of_type(which, resource_type))
+
+    @property
+    def _together(self) -> Progress:
+        one = self.accounts[0]
+        return Progress(self.case_id, self.first, one.before_at, self.removed, self.left, self.new,
+                        tuple(g for p in self.accounts for g in p.gaps), one.region_names, one.rules)
+
+    def records(self) -> list[dict[str, Any]]:
+        """The `--json` lines, one per account."""
+        return [*(p.record() for p in (*self.open_accounts, *self.done_accounts)),
+                *(u.record(self.case_id) for u in self.unreached)]
 
 
 def unchecked(report: AccountReport) -> tuple[str, ...]:
@@ -114,11 +194,70 @@ def snapshot(report: AccountReport, rules: RemediationRules) -> dict[str, Any]:
     }
 
 
+def snapshot_accounts(many: AccountsReport, rules: RemediationRules,
+                      before: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The record the state keeps for one check of several accounts: an entry per account checked. An
+    account not reached this time keeps its entry of the last record: what was left there is still the
+    last thing known, and the next re-check compares with it."""
+    from triage.account.report import AccountReport
+
+    checked = [r for r in many.reports if isinstance(r, AccountReport)]
+    earlier = accounts_of(before)
+    entries: dict[str, Any] = {r.account_id: snapshot(r, rules) for r in checked}
+    entries.update({r.account_id: earlier[r.account_id] for r in many.not_checked if r.account_id in earlier})
+    return {
+        "version": ACCOUNTS_SNAPSHOT_VERSION,
+        "checked_at": utc_z(checked[0].checked_at) if checked else None,
+        "management_account": many.management_account,
+        "accounts": entries,
+        "not_checked": [r.account_id for r in many.not_checked if r.account_id],
+    }
+
+
+def accounts_of(before: Mapping[str, Any] | None) -> dict[str, Mapping[str, Any]]:
+    """The one-account entries of a kept record (of one account or of several), by account id."""
+    if not before:
+        return {}
+    if before.get("version") == ACCOUNTS_SNAPSHOT_VERSION:
+        entries = before.get("accounts")
+        return {str(k): v for k, v in entries.items() if isinstance(v, Mapping)} if isinstance(entries, Mapping) else {}
+    return {str(before.get("account_id", "")): before}
+
+
+def recheck_scope(before: Mapping[str, Any] | None) -> tuple[tuple[str, ...], bool]:
+    """Which accounts a re-check reads: those the last check covered (and could not reach), and whether
+    it swept a whole Organization. Nothing kept, or one account: ((), False), the usual check."""
+    if not before or before.get("version") != ACCOUNTS_SNAPSHOT_VERSION:
+        return (), False
+    wanted = [*accounts_of(before), *(str(a) for a in before.get("not_checked", ()) if a)]
+    return tuple(dict.fromkeys(wanted)), bool(before.get("management_account"))
+
+
+def compare_accounts(case_id: str, before: Mapping[str, Any] | None, many: AccountsReport,
+                     rules: RemediationRules) -> AccountsProgress:
+    """Each account of the new check against its own entry in the last record."""
+    from triage.account.report import AccountReport
+
+    earlier = accounts_of(before)
+    progress = tuple(compare(case_id, earlier.get(r.account_id), r, rules) for r in many.reports
+                     if isinstance(r, AccountReport))
+    unreached = tuple(_unreached(r, earlier.get(r.account_id)) for r in many.not_checked)
+    return AccountsProgress(case_id, progress, unreached)
+
+
+def _unreached(report: AccountNotChecked, before: Mapping[str, Any] | None) -> Unreached:
+    left_before = len(list(_entries(before.get("suspicious", ())))) if before else 0
+    return Unreached(report.account_id, report.reason, left_before, checked_before=before is not None)
+
+
 def compare(case_id: str, before: Mapping[str, Any] | None, report: AccountReport,
             rules: RemediationRules) -> Progress:
+    if before is not None and before.get("version") == ACCOUNTS_SNAPSHOT_VERSION:
+        before = accounts_of(before).get(report.account_id)  # the last check covered several accounts
     now = {_found(r.region, r.resource_type, r.id, r.name) for r in left(report, rules)}
     if before is None:
-        return Progress(case_id, True, None, (), tuple(sorted(now)), (), unchecked(report), report.region_names, rules)
+        return Progress(case_id, True, None, (), tuple(sorted(now)), (), unchecked(report), report.region_names, rules,
+                        report.account_id)
     earlier = {_found(*entry) for entry in _entries(before.get("suspicious", ()))}
     earlier_keys = set(map(_key, earlier))
     now_keys = set(map(_key, now))
@@ -132,6 +271,7 @@ def compare(case_id: str, before: Mapping[str, Any] | None, report: AccountRepor
         gaps=unchecked(report),
         region_names=report.region_names,
         rules=rules,
+        account_id=report.account_id,
     )
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,7 +24,7 @@ from triage.account.region_names import RegionName
 from triage.errors import RulesError
 
 if TYPE_CHECKING:
-    from triage.account.report import AccountReport
+    from triage.account.report import AccountNotChecked, AccountReport, AccountsReport
 
 RULES_FILE = "remediation.toml"
 NAMED_AT_MOST = 3  # a step names resources one by one up to this many, and counts them beyond
@@ -116,14 +116,35 @@ class Step:
     daily_usd: float = 0.0
     month_usd: float | None = None
     months: int = 0  # how many months before the incident `spend_usd` covers (close-account)
+    account_id: str = ""  # the account the step is done in, when the plan covers several ("" : the one, or all)
+    missing_credentials: bool = False  # account-unchecked: nothing in the config reaches the account
+    via: str = ""  # account-unchecked: how triage tried to reach it (organization, role, profile)
+
+
+@dataclass(frozen=True)
+class AccountSteps:
+    """The steps done in one account of several, under a heading that names it."""
+
+    account_id: str
+    steps: tuple[Step, ...]
+    suspicious: int = 0  # what the check found there to remove (0: only what it could not see)
+    checked: bool = True
 
 
 @dataclass(frozen=True)
 class Plan:
-    steps: tuple[Step, ...] = field(default_factory=tuple)
+    steps: tuple[Step, ...] = field(default_factory=tuple)  # every step, in the order they are done
+    # Several accounts: the steps by account (most suspicious first), the checked accounts with nothing to
+    # do (one line), and the steps done once every account is done (the reply and the re-check).
+    accounts: tuple[AccountSteps, ...] = ()
+    clean: tuple[str, ...] = ()
+    after: tuple[Step, ...] = ()
 
     def of_kind(self, kind: str) -> tuple[Step, ...]:
         return tuple(s for s in self.steps if s.kind == kind)
+
+    def of_account(self, account_id: str) -> tuple[Step, ...]:
+        return tuple(s for s in self.steps if s.account_id == account_id)
 
 
 def build_plan(report: AccountReport, rules: RemediationRules, *, root_recovery: bool = False,
@@ -141,6 +162,51 @@ def build_plan(report: AccountReport, rules: RemediationRules, *, root_recovery:
     if idle is not None:
         steps.append(Step("close-account", spend_usd=idle[1], months=idle[0]))
     return Plan(tuple(steps))
+
+
+def build_accounts_plan(many: AccountsReport, rules: RemediationRules, *, recovery_accounts: Iterable[str] = (),
+                        case_id: str = "") -> Plan:
+    """The steps for a check of several accounts, account by account: those with something suspicious
+    first (the most suspicious first), then those that could not be checked, then those with nothing
+    suspicious but with places the check could not see; the accounts with nothing to do share one line.
+    Each step names its account. The reply and the re-check come once, after every account.
+    `recovery_accounts`: the accounts whose root e-mail or password a mail of the case says was changed."""
+    recovery = frozenset(recovery_accounts)
+    found: list[AccountSteps] = []
+    blind: list[AccountSteps] = []
+    clean: list[str] = []
+    for report in (*many.with_findings, *many.clean):
+        steps = _account_steps(report, rules, root_recovery=report.account_id in recovery)
+        todo = len(left(report, rules))
+        if todo:
+            found.append(AccountSteps(report.account_id, steps, todo))
+            continue
+        unseen = tuple(s for s in steps if s.kind in _BLIND_STEPS)
+        if unseen:
+            blind.append(AccountSteps(report.account_id, unseen))
+        else:
+            clean.append(report.account_id)
+    unchecked = [AccountSteps(r.account_id, (_unchecked_step(r),), checked=False) for r in many.not_checked]
+    accounts = (*found, *unchecked, *blind)
+    after = (Step("reply", names=(case_id,) if case_id else ()),)
+    return Plan(steps=(*(s for a in accounts for s in a.steps), *after), accounts=accounts, clean=tuple(clean),
+                after=after)
+
+
+# The steps that say what the check could not see and that could hide a resource: an account with nothing
+# suspicious is still not done while it has one of these (quiet regions without spend are not).
+_BLIND_STEPS = frozenset({"region-unseen", "region-partial", "global-unseen"})
+
+
+def _account_steps(report: AccountReport, rules: RemediationRules, *, root_recovery: bool) -> tuple[Step, ...]:
+    """One account's steps of several: its plan without the reply (said once for all), each naming it."""
+    plan = build_plan(report, rules, root_recovery=root_recovery)
+    return tuple(replace(s, account_id=report.account_id) for s in plan.steps if s.kind != "reply")
+
+
+def _unchecked_step(report: AccountNotChecked) -> Step:
+    return Step("account-unchecked", account_id=report.account_id, missing_credentials=report.missing_credentials,
+                via=report.via)
 
 
 def dormant_spend(report: AccountReport, rules: RemediationRules) -> tuple[int, float] | None:
