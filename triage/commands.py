@@ -19,8 +19,9 @@ from triage import paths
 from triage.config import Config, load_config
 from triage.dataset import check_dataset
 from triage.errors import ConfigError, ExitStatus
+from triage.render import check_templates
 from triage.reporters import JsonReporter, ProgressLine, TableReporter, Write
-from triage.terminal import TerminalText
+from triage.terminal import TEMPLATES, TerminalText
 
 if TYPE_CHECKING:
     from triage.account.report import AccountReport
@@ -40,7 +41,9 @@ class Streams:
 def run(args: argparse.Namespace, streams: Streams) -> int:
     config = load_config_for(args, streams.environ)
     if args.command not in ("status", "ack"):  # these read the state only
-        check_dataset(paths.rules_dir(streams.environ), paths.templates_dir(streams.environ), config.rules.extra)
+        templates_dir = paths.templates_dir(streams.environ)
+        check_dataset(paths.rules_dir(streams.environ), templates_dir, config.rules.extra)
+        check_templates(templates_dir, TEMPLATES)  # before a scan sends anything, not when it prints its table
     return COMMANDS[args.command](args, config, streams)
 
 

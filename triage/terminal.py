@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 Row = tuple[object, ...]
 
 NOTHING_ABOUT_AWS = "No new mail about AWS."
+TEMPLATES = ("terminal_scan.txt.j2", "terminal_account.txt.j2", "terminal_accounts.txt.j2", "terminal_explain.txt.j2")
 
 
 class TerminalText:
