@@ -3,7 +3,8 @@
 A Subject can hold a bidi override (U+202E) that reorders what the owner reads, a zero-width space, an ANSI
 escape that recolours or rewrites the terminal, CR/LF that fakes a line of triage's own output, and a
 phishing link the terminal would make clickable. The terminal shows them made visible or harmless, and
-triage's own links (in a printed summary) stay links.
+triage's own links (in a printed summary) stay links. A name an intruder gave a resource in the AWS account
+is shown the same way in `triage check-account`'s tables.
 """
 
 from __future__ import annotations
@@ -12,8 +13,11 @@ import base64
 import io
 import re
 from pathlib import Path
+from typing import Any
 
 from tests import mails
+from tests.aws_server import AwsProxy, aws_environment
+from tests.test_check_account_exit import CANNED
 from triage.cli import Environment, main
 
 # A URL first: the scan table cuts a long Subject, and every trick must still be in the cell.
@@ -69,3 +73,24 @@ def test_explain_shows_a_hostile_subject_inert(tmp_path: Path) -> None:
                        "Your AWS account 123456789012 may be compromised [0m  Bcc: victim@example[.]net")
     assert_inert(out)
     assert f"file:          {mail}" in out  # the path the owner gave keeps its dots
+
+
+def test_the_account_table_shows_a_hostile_resource_name_inert(moto_server: Any) -> None:
+    import boto3
+
+    moto_server.reset()
+    name = "\u202eevil.io"  # reversed text, and a host (AWS's XML cannot carry a control character)
+    with aws_environment(moto_server.url):
+        boto3.client("ec2", region_name="us-west-1").run_instances(
+            ImageId="ami-12c6146b", MinCount=1, MaxCount=1, InstanceType="t3.micro",
+            TagSpecifications=[{"ResourceType": "instance", "Tags": [{"Key": "Name", "Value": name}]}])
+    proxy = AwsProxy(moto_server.url, canned=dict(CANNED))
+    out = io.StringIO()
+    try:
+        with aws_environment(proxy.url):
+            main(["check-account"], Environment(stdout=out, stderr=io.StringIO(), environ={}))
+    finally:
+        proxy.stop()
+    row = next(line for line in out.getvalue().splitlines() if line.startswith("  instance "))
+    assert "⟨U+202E⟩evil[.]io" in row and "\u202e" not in out.getvalue()
+    assert " t3.micro " in row  # an instance type is AWS's name, not a host to defang
