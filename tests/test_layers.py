@@ -44,7 +44,8 @@ STAGE_OF = {
     "notify": ("triage.notify", "triage.outbox", "triage.answer", "triage.outcomes", "triage.output"),
     "run": ("triage.pipeline", "triage.explain", "triage.services", "triage.daemon", "triage.status",
             "triage.dataset"),
-    "cli": ("triage.cli", "triage.__main__"),
+    "cli": ("triage.cli", "triage.__main__", "triage.arguments", "triage.commands", "triage.reporters",
+            "triage.terminal"),
 }
 
 

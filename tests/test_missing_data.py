@@ -78,6 +78,12 @@ def _no_partial_template(data: Path) -> Path:
     return data / "templates" / "_account.txt.j2"
 
 
+def _no_terminal_template(data: Path) -> Path:
+    # Imported by the terminal's account tables: missing at start, not after a scan has sent its summaries.
+    (data / "templates" / "_terminal_account.txt.j2").unlink()
+    return data / "templates" / "_terminal_account.txt.j2"
+
+
 BREAKS: dict[str, Callable[[Path], Path]] = {
     "no rules folder": _no_rules_folder,
     "no rule files": _no_rule_files,
@@ -85,6 +91,7 @@ BREAKS: dict[str, Callable[[Path], Path]] = {
     "no region table": _no_region_table,
     "no texts": _no_texts,
     "a template missing": _no_partial_template,
+    "a terminal template missing": _no_terminal_template,
 }
 
 

@@ -31,6 +31,7 @@ from triage.account.report import AccountNotChecked, AccountReport, AccountsRepo
 from triage.cases import Case
 from triage.render import Texts, load_texts, render_progress, render_reminder, render_summary, render_unreadable
 from triage.stored import SentSummary
+from triage.terminal import TerminalText
 from triage.translate.records import MAIL_STATUSES, Line, MailTranslation, Translation
 from triage.unreadable import UnreadableMail
 
@@ -155,6 +156,7 @@ def full_renders() -> list[Render]:
         lambda texts: render_progress(full_progress(report), texts),
         lambda texts: render_reminder(sent("本文です。\n2 行目です。", "【緊急】AWS アカウント"), texts),
         lambda texts: render_unreadable(unreadable(True), texts),
+        *terminal_renders(full=True),
     ]
 
 
@@ -166,6 +168,53 @@ def empty_renders() -> list[Render]:
         lambda texts: render_progress(empty_progress(report), texts),
         lambda texts: render_reminder(sent("", ""), texts),
         lambda texts: render_unreadable(unreadable(False), texts),
+        *terminal_renders(full=False),
+    ]
+
+
+def terminal(texts: Texts) -> TerminalText:
+    """The terminal's texts (triage.terminal), loading their templates through the recording loader."""
+    text = TerminalText(TEMPLATES)
+    text.env.loader = texts.env.loader
+    return text
+
+
+def scan_text(texts: Texts, full: bool) -> str:
+    """`triage scan`'s terminal text: with a table row, a printed case, one that needed no summary and a
+    printed alarm; or with an alarm only (nothing about AWS at all is told without a template)."""
+    from triage.outcomes import CaseOutcome, Skipped
+    from triage.pipeline import ScanTotals
+
+    case = compromise_case()
+    summary = render_summary(case, texts, account=None, translation=None, jpy_per_usd=150.0,
+                             options={"aws_skipped": True, "translation_skipped": True})
+    alarm = Skipped("INBOX uid 7", "unreadable", alarm=render_unreadable(unreadable(full), texts),
+                    delivery="printed" if full else "sent")
+    if not full:
+        return terminal(texts).scan([], [], [alarm], ScanTotals())
+    rows = [("2026-03-05 15:10", "critical", "compromised-account", "pass", "no-reply-aws@amazon.com", "件名")]
+    outcomes = [CaseOutcome(case, "printed", summary), CaseOutcome(case, "skipped", reason="below the minimum")]
+    return terminal(texts).scan(rows, outcomes, [alarm], ScanTotals(read=3, reported=1, skipped=1, cases=2))
+
+
+def explained(texts: Texts, name: str) -> str:
+    from triage.config import Config
+    from triage.explain import explain_file
+
+    path = ROOT / "tests" / "corpus" / name
+    explanations = explain_file(path, Config(), rules_dir=paths.rules_dir(), offline=True)
+    return "\n\n".join(terminal(texts).explanation(e) for e in explanations)
+
+
+def terminal_renders(full: bool) -> list[Render]:
+    report = full_report() if full else empty_report()
+    many = [(report, False), (empty_report(), True), (AccountNotChecked("AccessDenied"), None)] if full else []
+    mail = "phish-punycode-homoglyph-domain.eml" if full else "case-resolved.eml"
+    return [
+        lambda texts: scan_text(texts, full),
+        lambda texts: terminal(texts).account(report, complete=not full),
+        lambda texts: terminal(texts).accounts("123456789012", many),
+        lambda texts: explained(texts, mail),
     ]
 
 

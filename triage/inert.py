@@ -42,6 +42,12 @@ def inert(value: str) -> str:
     return _LINKABLE.sub(_defang, _visible(value))
 
 
+def visible(value: str) -> str:
+    """`value` with its hidden characters shown and its controls a space, links left as they are: for a
+    text the owner wrote (a path they gave), which must not rewrite the terminal but may be a link."""
+    return _visible(value)
+
+
 def one_line(value: str) -> str:
     """`value` fit for a header of a mail triage sends: controls, CR and LF become spaces, whoever wrote it."""
     return " ".join("".join(" " if _is_control(ch) else ch for ch in value).split())

@@ -55,7 +55,7 @@ def environment(templates_dir: Path, filters: dict[str, Callable[..., Any]]) -> 
         finalize=shown,
     )
     env.tests["hidden_chars"] = has_hidden_chars
-    env.filters.update(inert=_inert_filter, instance_type=_instance_type, **filters)
+    env.filters.update(inert=_inert_filter, instance_type=instance_type, **filters)
     return env
 
 
@@ -71,7 +71,7 @@ def shown(value: object) -> object:
 _INSTANCE_TYPE = re.compile(r"[a-z][a-z0-9-]*\.[a-z0-9]+")  # g4dn.xlarge: AWS's own name, not a host
 
 
-def _instance_type(value: object) -> Trusted:
+def instance_type(value: object) -> Trusted:
     """`|instance_type`: an EC2 instance type as AWS spells it (no host to defang); anything else inert."""
     text = str(value)
     return Trusted(text) if _INSTANCE_TYPE.fullmatch(text) else Trusted(inert(text))
