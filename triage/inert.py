@@ -39,7 +39,7 @@ def inert(value: str) -> str:
     """`value` safe to show: defanged links, visible format characters, no control characters."""
     if isinstance(value, Trusted):
         return value
-    return _LINKABLE.sub(_defang, _visible(value))
+    return _unclickable(_LINKABLE.sub(_defang, _visible(value)))
 
 
 def one_line(value: str) -> str:
@@ -54,14 +54,19 @@ def has_hidden_chars(value: object) -> bool:
 
 def defang_url(url: str) -> str:
     """One URL defanged: `hxxps://console[.]aws[.]amazon[.]com/…`."""
-    return _LINKABLE.sub(_defang, url)
+    return _unclickable(_LINKABLE.sub(_defang, url))
+
+
+def _unclickable(text: str) -> str:
+    """No scheme left that a client makes a link of, wherever a match of _LINKABLE ended: a bare host can
+    swallow the scheme of the URL glued to it (`0.https://0` is the host `0.https`, then `://0`)."""
+    return _SCHEME.sub(lambda m: _SCHEMES.get(m.group(1).lower(), m.group(1)), text)
 
 
 def _defang(match: re.Match[str]) -> str:
     """Every scheme in the match made unclickable (a URL may hold another: `…/login=Zhttps://…`), every dot
     bracketed."""
-    text = _SCHEME.sub(lambda m: _SCHEMES.get(m.group(1).lower(), m.group(1)), match.group(0))
-    return _DOT.sub("[.]", text)
+    return _DOT.sub("[.]", _unclickable(match.group(0)))
 
 
 def _visible(value: str) -> str:
