@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 
 from tests import smtp as smtp_server
 from tests.scanning import Collected
-from tests.test_hostile import FOREIGN_HOSTS, HIDDEN, OWN_LINK, _tags
+from tests.test_hostile import CLICKABLE, FOREIGN_HOSTS, HIDDEN, OWN_LINK, _tags
 from triage import paths
 from triage.config import Config, NotifySettings, SmtpSettings
 from triage.mail import Origin, RawMail
@@ -184,7 +184,7 @@ def _check(pipeline: Pipeline, data: bytes) -> None:
         # triage's own console links only, global or for a region (https://ap-south-1.console.aws.amazon.com/)
         assert all(OWN_LINK.match(h) for h in hrefs), hrefs
         for part in (text, html):  # and no other clickable scheme in the text, wherever it stands
-            assert all(OWN_LINK.match(part, m.start()) for m in re.finditer(r"(?i)(https?|ftps?|wss?)://", part))
+            assert all(OWN_LINK.match(part, m.start()) for m in CLICKABLE.finditer(part))
         assert not HIDDEN.search(text) and not HIDDEN.search(html)
         assert set(message.keys()) <= {"From", "To", "Subject", "Date", "Message-ID", "X-Triage-Case",
                                        "X-Triage-Severity", "Auto-Submitted", "Content-Type", "MIME-Version"}

@@ -196,9 +196,11 @@ def _tags(html: str) -> tuple[set[str], list[str]]:
 
 
 INJECTIONS = ["phishing-url-in-subject", "bidi-in-sender-name", "crlf-in-encoded-subject", "url-glued-to-a-word",
-              "host-in-a-url-query", "url-inside-a-url", "host-after-an-underscore", "scheme-after-a-dotted-word"]
+              "host-in-a-url-query", "url-inside-a-url", "host-after-an-underscore", "scheme-after-a-dotted-word",
+              "scheme-with-backslashes"]
 # The only links a summary may hold, in text or HTML: AWS's consoles, which triage builds.
 OWN_LINK = re.compile(r"https://([a-z0-9-]+\.)?(console|health)\.aws\.amazon\.com/")
+CLICKABLE = re.compile(r"(?i)(https?|ftps?|wss?):[/\\]{2}")  # a scheme a client or browser follows (:\\ too)
 
 
 def test_sent_summaries_hold_no_foreign_link_no_live_html_no_hidden_char_no_header(smtp, tmp_path):
@@ -215,7 +217,7 @@ def test_sent_summaries_hold_no_foreign_link_no_live_html_no_hidden_char_no_head
         assert tags <= ours | {"p", "h2", "ol", "li", "a", "br"}, tags - ours
         assert hrefs and all(OWN_LINK.match(h) for h in hrefs), hrefs
         for part in (text, html):  # no other scheme a client makes clickable, wherever it stands
-            assert all(OWN_LINK.match(part, m.start()) for m in re.finditer(r"(?i)(https?|ftps?|wss?)://", part))
+            assert all(OWN_LINK.match(part, m.start()) for m in CLICKABLE.finditer(part))
         assert not HIDDEN.search(text) and not HIDDEN.search(html) and not HIDDEN.search(str(message["Subject"]))
         assert message["Bcc"] is None and "victim@example.net" not in str(message.keys())
 

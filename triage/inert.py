@@ -22,12 +22,12 @@ import unicodedata
 # its labels end, so a longer dotted run is matched from a later label and defanged to its end, never tried
 # in full from each of its labels (quadratic: 16 KB of "a.a.a." took seconds).
 _LINKABLE = re.compile(
-    r"(?P<scheme>(?:https?|ftps?|wss?|hxxps?|fxps?)://)(?P<host>[^\s/?#<>\"'`\\]*)(?P<rest>[^\s<>\"'`]*)"
+    r"(?P<scheme>(?:https?|ftps?|wss?|hxxps?|fxps?):[/\\]{2})(?P<host>[^\s/?#<>\"'`\\]*)(?P<rest>[^\s<>\"'`]*)"
     r"|(?P<bare>(?:[a-z0-9](?:[a-z0-9\-]{0,62})\.){1,126}[a-z]{2,63}(?!\.[a-z0-9]))(?![A-Za-z0-9_.\-]{0,64}@)",
     re.IGNORECASE,
 )
 _DOT = re.compile(r"(?<!\[)\.(?!\])")  # a dot not already defanged
-_SCHEME = re.compile(r"(https?|ftps?|wss?)(?=://)", re.IGNORECASE)
+_SCHEME = re.compile(r"(https?|ftps?|wss?)(?=:[/\\]{2})", re.IGNORECASE)  # browsers read :\\ as ://
 _SCHEMES = {"http": "hxxp", "https": "hxxps", "ftp": "fxp", "ftps": "fxps", "ws": "wx", "wss": "wxs"}
 
 
