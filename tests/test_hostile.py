@@ -57,9 +57,10 @@ def test_every_regression_mail_is_read_or_refused_cleanly(path):
     assert mail.sender.address or mail.subject
 
 
-@pytest.mark.parametrize("codec", ["bz2", "hex", "zlib", "uu", "base64", "rot13", "idna", "punycode", "undefined"])
+@pytest.mark.parametrize("codec", ["bz2", "hex", "zlib", "uu", "base64", "rot13", "idna", "punycode", "undefined",
+                                   "unicode_escape"])
 def test_a_charset_that_is_not_a_text_codec_is_a_defect_not_a_crash(codec):
-    prefix = "charset" if codec not in ("idna", "punycode", "undefined") else "codec"
+    prefix = "charset" if codec not in ("idna", "punycode", "undefined", "unicode_escape") else "codec"
     body = parse_mail(RawMail(hostile(f"{prefix}-{codec}-body"), Origin("eml", codec)))
     assert any("charset" in d for d in body.defects)
     word = parse_mail(RawMail(hostile(f"{prefix}-{codec}-encoded-word"), Origin("eml", codec)))
