@@ -4,24 +4,31 @@ link, no live HTML from a mail, no raw bidi or zero-width character and no injec
 
 `make test` runs the short profile; `make fuzz` runs TRIAGE_FUZZ=fuzz (10,000 examples). A failure found
 here becomes a named regression mail in tests/hostile/.
+
+The fuzz profile runs in rounds of 1,000 examples, each a hypothesis run of its own seed: hypothesis keeps
+what it learns of every example of a run (its cache of up to 10,000 results and the tree of choices made),
+about 45 KB an example here, so one run of 10,000 examples grew to ~530 MB; a round's bookkeeping is dropped
+when it ends. The seeds are BASE+0, BASE+1, ... (shown in the test ids); TRIAGE_FUZZ_SEED=BASE repeats a run,
+and a failure prints the blob for @reproduce_failure.
 """
 
 from __future__ import annotations
 
 import base64
 import os
+import random
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 
 from tests import smtp as smtp_server
 from tests.scanning import Collected
-from tests.test_hostile import FOREIGN_HOSTS, HIDDEN, _tags
+from tests.test_hostile import CLICKABLE, FOREIGN_HOSTS, HIDDEN, OWN_LINK, _tags
 from triage import paths
 from triage.config import Config, NotifySettings, SmtpSettings
 from triage.mail import Origin, RawMail
@@ -30,11 +37,14 @@ from triage.pipeline import Context, ScanOptions, Services, load_context, scan
 from triage.sources import Batch
 from triage.state import State, open_state
 
-settings.register_profile("short", max_examples=200, deadline=None, database=None,
-                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
-settings.register_profile("fuzz", max_examples=10_000, deadline=None, database=None,
-                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
-settings.load_profile(os.environ.get("TRIAGE_FUZZ", "short"))
+PROFILES = {"short": (200, 1), "fuzz": (10_000, 10)}  # examples in all, rounds
+for _name, (_examples, _rounds) in PROFILES.items():
+    settings.register_profile(_name, max_examples=_examples // _rounds, deadline=None, database=None, print_blob=True,
+                              suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+PROFILE = os.environ.get("TRIAGE_FUZZ", "short")
+settings.load_profile(PROFILE)
+ROUNDS = PROFILES[PROFILE][1]
+BASE_SEED = int(os.environ.get("TRIAGE_FUZZ_SEED") or random.SystemRandom().randrange(2**32))
 
 # The tags triage writes: the HTML template's own and those text_to_html makes (never <script>, <img>...).
 OUR_TAGS = set(re.findall(r"<([a-z][a-z0-9]*)", (Path(__file__).parent.parent / "templates" / "summary.html.j2")
@@ -149,8 +159,17 @@ def pipeline() -> Iterator[Pipeline]:
 FOREIGN = re.compile("|".join(re.escape(h) for h in (*FOREIGN_HOSTS, "evil.example")))
 
 
-@given(data=hostile_mail())
-def test_no_hostile_mail_ends_a_scan_or_reaches_the_owner_live(pipeline, data):
+@pytest.mark.parametrize("round_seed", [BASE_SEED + n for n in range(ROUNDS)], ids=lambda s: f"seed={s}")
+def test_no_hostile_mail_ends_a_scan_or_reaches_the_owner_live(pipeline, round_seed):
+    @seed(round_seed)
+    @given(data=hostile_mail())
+    def one_mail(data: bytes) -> None:
+        _check(pipeline, data)
+
+    one_mail()
+
+
+def _check(pipeline: Pipeline, data: bytes) -> None:
     inbox = pipeline.server.inbox
     inbox.messages.clear()
     with open_state(":memory:") as state:
@@ -163,7 +182,9 @@ def test_no_hostile_mail_ends_a_scan_or_reaches_the_owner_live(pipeline, data):
         tags, hrefs = _tags(html)
         assert tags <= OUR_TAGS, tags - OUR_TAGS  # only the tags triage writes
         # triage's own console links only, global or for a region (https://ap-south-1.console.aws.amazon.com/)
-        assert all(re.match(r"https://([a-z0-9-]+\.)?(console|health)\.aws\.amazon\.com/", h) for h in hrefs), hrefs
+        assert all(OWN_LINK.match(h) for h in hrefs), hrefs
+        for part in (text, html):  # and no other clickable scheme in the text, wherever it stands
+            assert all(OWN_LINK.match(part, m.start()) for m in CLICKABLE.finditer(part))
         assert not HIDDEN.search(text) and not HIDDEN.search(html)
         assert set(message.keys()) <= {"From", "To", "Subject", "Date", "Message-ID", "X-Triage-Case",
                                        "X-Triage-Severity", "Auto-Submitted", "Content-Type", "MIME-Version"}

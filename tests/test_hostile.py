@@ -57,9 +57,10 @@ def test_every_regression_mail_is_read_or_refused_cleanly(path):
     assert mail.sender.address or mail.subject
 
 
-@pytest.mark.parametrize("codec", ["bz2", "hex", "zlib", "uu", "base64", "rot13", "idna", "punycode", "undefined"])
+@pytest.mark.parametrize("codec", ["bz2", "hex", "zlib", "uu", "base64", "rot13", "idna", "punycode", "undefined",
+                                   "unicode_escape"])
 def test_a_charset_that_is_not_a_text_codec_is_a_defect_not_a_crash(codec):
-    prefix = "charset" if codec not in ("idna", "punycode", "undefined") else "codec"
+    prefix = "charset" if codec not in ("idna", "punycode", "undefined", "unicode_escape") else "codec"
     body = parse_mail(RawMail(hostile(f"{prefix}-{codec}-body"), Origin("eml", codec)))
     assert any("charset" in d for d in body.defects)
     word = parse_mail(RawMail(hostile(f"{prefix}-{codec}-encoded-word"), Origin("eml", codec)))
@@ -196,7 +197,11 @@ def _tags(html: str) -> tuple[set[str], list[str]]:
 
 
 INJECTIONS = ["phishing-url-in-subject", "bidi-in-sender-name", "crlf-in-encoded-subject", "url-glued-to-a-word",
-              "host-in-a-url-query", "url-inside-a-url", "host-after-an-underscore"]
+              "host-in-a-url-query", "url-inside-a-url", "host-after-an-underscore", "scheme-after-a-dotted-word",
+              "scheme-with-backslashes"]
+# The only links a summary may hold, in text or HTML: AWS's consoles, which triage builds.
+OWN_LINK = re.compile(r"https://([a-z0-9-]+\.)?(console|health)\.aws\.amazon\.com/")
+CLICKABLE = re.compile(r"(?i)(https?|ftps?|wss?):[/\\]{2}")  # a scheme a client or browser follows (:\\ too)
 
 
 def test_sent_summaries_hold_no_foreign_link_no_live_html_no_hidden_char_no_header(smtp, tmp_path):
@@ -211,8 +216,9 @@ def test_sent_summaries_hold_no_foreign_link_no_live_html_no_hidden_char_no_head
         template = (HOSTILE.parent.parent / "templates" / "summary.html.j2").read_text(encoding="utf-8")
         ours = set(re.findall(r"<([a-z][a-z0-9]*)", template))
         assert tags <= ours | {"p", "h2", "ol", "ul", "li", "a", "br"}, tags - ours
-        assert hrefs and all(h.startswith(("https://console.aws.amazon.com/", "https://health.aws.amazon.com/"))
-                             for h in hrefs)
+        assert hrefs and all(OWN_LINK.match(h) for h in hrefs), hrefs
+        for part in (text, html):  # no other scheme a client makes clickable, wherever it stands
+            assert all(OWN_LINK.match(part, m.start()) for m in CLICKABLE.finditer(part))
         assert not HIDDEN.search(text) and not HIDDEN.search(html) and not HIDDEN.search(str(message["Subject"]))
         assert message["Bcc"] is None and "victim@example.net" not in str(message.keys())
 

@@ -39,8 +39,9 @@ _ESC = re.compile(rb"\x1b(\(B|\(J|\(I|\$@|\$B|\$\(D|\$\(Q|\$\(O|\$\(B)")
 
 # Codecs that call themselves text encodings but raise on bytes they do not like, even with
 # errors="replace" (or always, like "undefined"), or that turn mail into something else than its text.
-_NOT_FOR_MAIL = {"idna", "punycode", "undefined", "unicode_escape", "raw_unicode_escape", "mbcs", "oem",
-                 "charmap", "unicode_internal"}
+# Compared in the form codecs.lookup names them ("unicode-escape", not "unicode_escape").
+_NOT_FOR_MAIL = {"idna", "punycode", "undefined", "unicode-escape", "raw-unicode-escape", "mbcs", "oem",
+                 "charmap", "unicode-internal"}
 
 
 def text_codec(charset: str | None) -> str | None:
@@ -55,7 +56,7 @@ def text_codec(charset: str | None) -> str | None:
     if label in _ISO2022JP:
         return "iso-2022-jp"
     info = codecs.lookup(_ALIASES.get(label, label))  # LookupError for unknown names
-    if not getattr(info, "_is_text_encoding", True) or info.name in _NOT_FOR_MAIL:
+    if not getattr(info, "_is_text_encoding", True) or info.name.replace("_", "-") in _NOT_FOR_MAIL:
         raise LookupError(f"charset {label!r} is not a text encoding")
     return info.name
 

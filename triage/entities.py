@@ -54,14 +54,17 @@ _ACCESS_KEY = re.compile(r"(?<![A-Z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-9])")
 _IPV4 = re.compile(r"(?<![\d.])(\d{1,3}(?:\.\d{1,3}){3})(?!\.?\d)")
 _IPV6 = re.compile(r"(?<![\w:.])((?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4})(?![\w:])")
 
+# An amount written after its number begins where the digits begin: tried inside a long run of digits, it
+# would walk the rest of the run from each of them (quadratic).
+_AFTER_NO_DIGIT = r"(?<![\d,])"
 _NUMBER = r"(\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|\d+(?:\.\d{1,2})?)"
 _AMOUNTS = (
     (re.compile(r"(?:US\s?\$|\$|\bUSD\s?)\s?" + _NUMBER), "USD"),
-    (re.compile(_NUMBER + r"\s?(?:USD\b|US dollars|米ドル|ドル)"), "USD"),
+    (re.compile(_AFTER_NO_DIGIT + _NUMBER + r"\s?(?:USD\b|US dollars|米ドル|ドル)"), "USD"),
     (re.compile(r"(?:[¥￥]|\bJPY\s?)\s?" + _NUMBER), "JPY"),
-    (re.compile(_NUMBER + r"\s?(?:円|JPY\b)"), "JPY"),
+    (re.compile(_AFTER_NO_DIGIT + _NUMBER + r"\s?(?:円|JPY\b)"), "JPY"),
     (re.compile(r"(?:€|\bEUR\s?)\s?" + _NUMBER), "EUR"),
-    (re.compile(_NUMBER + r"\s?EUR\b"), "EUR"),
+    (re.compile(_AFTER_NO_DIGIT + _NUMBER + r"\s?EUR\b"), "EUR"),
 )
 
 _MONTHS = {m: i + 1 for i, m in enumerate(
@@ -73,7 +76,7 @@ _DATES = (
     (re.compile(r"(?<!\d)(20\d{2})/(\d{1,2})/(\d{1,2})(?!\d)"), "ymd"),
     (re.compile(r"(20\d{2})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日"), "ymd"),
     (re.compile(_MONTH + r"\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(20\d{2})\b", re.I), "mdy"),
-    (re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)?\s+" + _MONTH + r",?\s+(20\d{2})\b", re.I), "dmy"),
+    (re.compile(r"(?<!\d)\b(\d{1,2})(?:st|nd|rd|th)?\s+" + _MONTH + r",?\s+(20\d{2})\b", re.I), "dmy"),
 )
 # Words just before a date (or, in Japanese, just after it) that make it a deadline.
 _DEADLINE_BEFORE = re.compile(
@@ -85,7 +88,7 @@ _DEADLINE_BEFORE = re.compile(
 _DEADLINE_AFTER = re.compile(r"^\S{0,12}?(?:まで|以前|に停止|に終了|に廃止)")
 _WITHIN = re.compile(
     r"\bwithin\s+(\d+|one|two|three|four|five|six|seven|ten|fourteen|thirty)\s*(?:\(\d+\)\s*)?"
-    r"(hours?|days?|business days?)|(\d+)\s*(時間|日)以内",
+    r"(hours?|days?|business days?)|(?<!\d)(\d+)\s*(時間|日)以内",
     re.I,
 )
 _WORD_NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "ten": 10,
@@ -144,17 +147,17 @@ def _ips(text: str) -> tuple[str, ...]:
 
 
 def _amounts(text: str) -> tuple[Amount, ...]:
-    taken: list[tuple[int, int]] = []
+    taken = bytearray(len(text))  # 1 where an amount was found: linear in the text, however many amounts
     found: list[tuple[int, Amount]] = []
     for pattern, currency in _AMOUNTS:
         for m in pattern.finditer(text):
-            if any(m.start() < end and start < m.end() for start, end in taken):
+            if any(taken[m.start():m.end()]):
                 continue
             try:
                 value = Decimal(m.group(1).replace(",", ""))
             except InvalidOperation:
                 continue
-            taken.append((m.start(), m.end()))
+            taken[m.start():m.end()] = b"\x01" * (m.end() - m.start())
             found.append((m.start(), Amount(value, currency)))
     return tuple(dict.fromkeys(a for _, a in sorted(found, key=lambda f: f[0])))
 

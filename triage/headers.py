@@ -120,7 +120,7 @@ def parse_date(raw: str | None) -> datetime | None:
 
 
 _FEW_COMMENTS = 8
-_ADDR_SPEC = re.compile(r"<\s*([^<>\s]+@[^<>\s]+?)\s*>|([^\s<>(),;:\"]+@[^\s<>(),;:\"]+)")
+_ADDR_SPEC = re.compile(r"<\s*([^<>\s]+@[^<>\s]+?)\s*>|(?<![^\s<>(),;:\"])([^\s<>(),;:\"]+@[^\s<>(),;:\"]+)")
 
 
 def split_addresses(values: list[str]) -> list[tuple[str, str]]:

@@ -18,14 +18,16 @@ import unicodedata
 
 # A URL with a scheme mail clients make clickable, or a bare host name (a letter TLD), an e-mail address's
 # domain included (clients make addresses mailto: links); the local part of an address is left as it is.
-# One pass, no overlap, linear.
+# One pass, no overlap, linear: a host has at most 126 labels before its TLD (DNS allows 127) and ends where
+# its labels end, so a longer dotted run is matched from a later label and defanged to its end, never tried
+# in full from each of its labels (quadratic: 16 KB of "a.a.a." took seconds).
 _LINKABLE = re.compile(
-    r"(?P<scheme>(?:https?|ftps?|wss?|hxxps?|fxps?)://)(?P<host>[^\s/?#<>\"'`\\]*)(?P<rest>[^\s<>\"'`]*)"
-    r"|(?P<bare>(?:[a-z0-9](?:[a-z0-9\-]{0,62})\.)+[a-z]{2,63})(?![A-Za-z0-9_.\-]*@)",
+    r"(?P<scheme>(?:https?|ftps?|wss?|hxxps?|fxps?):[/\\]{2})(?P<host>[^\s/?#<>\"'`\\]*)(?P<rest>[^\s<>\"'`]*)"
+    r"|(?P<bare>(?:[a-z0-9](?:[a-z0-9\-]{0,62})\.){1,126}[a-z]{2,63}(?!\.[a-z0-9]))(?![A-Za-z0-9_.\-]{0,64}@)",
     re.IGNORECASE,
 )
 _DOT = re.compile(r"(?<!\[)\.(?!\])")  # a dot not already defanged
-_SCHEME = re.compile(r"(https?|ftps?|wss?)(?=://)", re.IGNORECASE)
+_SCHEME = re.compile(r"(https?|ftps?|wss?)(?=:[/\\]{2})", re.IGNORECASE)  # browsers read :\\ as ://
 _SCHEMES = {"http": "hxxp", "https": "hxxps", "ftp": "fxp", "ftps": "fxps", "ws": "wx", "wss": "wxs"}
 
 
@@ -39,7 +41,7 @@ def inert(value: str) -> str:
     """`value` safe to show: defanged links, visible format characters, no control characters."""
     if isinstance(value, Trusted):
         return value
-    return _LINKABLE.sub(_defang, _visible(value))
+    return _unclickable(_LINKABLE.sub(_defang, _visible(value)))
 
 
 def visible(value: str) -> str:
@@ -60,14 +62,19 @@ def has_hidden_chars(value: object) -> bool:
 
 def defang_url(url: str) -> str:
     """One URL defanged: `hxxps://console[.]aws[.]amazon[.]com/…`."""
-    return _LINKABLE.sub(_defang, url)
+    return _unclickable(_LINKABLE.sub(_defang, url))
+
+
+def _unclickable(text: str) -> str:
+    """No scheme left that a client makes a link of, wherever a match of _LINKABLE ended: a bare host can
+    swallow the scheme of the URL glued to it (`0.https://0` is the host `0.https`, then `://0`)."""
+    return _SCHEME.sub(lambda m: _SCHEMES.get(m.group(1).lower(), m.group(1)), text)
 
 
 def _defang(match: re.Match[str]) -> str:
     """Every scheme in the match made unclickable (a URL may hold another: `…/login=Zhttps://…`), every dot
     bracketed."""
-    text = _SCHEME.sub(lambda m: _SCHEMES.get(m.group(1).lower(), m.group(1)), match.group(0))
-    return _DOT.sub("[.]", text)
+    return _DOT.sub("[.]", _unclickable(match.group(0)))
 
 
 def _visible(value: str) -> str:

@@ -367,7 +367,9 @@ def render_unreadable(mail: UnreadableMail, texts: Texts) -> Summary:
     )
 
 
-_URL = re.compile(r"https://[^\s<>\"]+")
+# The pages triage links to: AWS's own consoles (a region's included). A mail's URLs never reach this far
+# clickable (triage.inert), and should one slip through, it stays text: only these hosts become <a>.
+_URL = re.compile(r"https://(?:[a-z0-9-]+\.)*aws\.amazon\.com(?:/[^\s<>\"]*)?(?![^\s<>\"])")
 
 
 def _linked(line: str) -> str:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 # what they contain.
 _PATTERNS: tuple[tuple[str, str], ...] = (
     ("url", r"\b(?:https?|ftp)://[^\s<>\"'`]+|\bwww\.[^\s<>\"'`]+"),
-    ("email", r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"),
+    ("email", r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"),
     ("arn", r"\barn:aws[a-z-]*:[^\s<>\"'`]+"),
     # An access key id of any length, whole, truncated or masked: AKIA…, AKIA2N7XQ4LR9B..., AKIA****WXYZ.
     # The canonical 16 characters after the prefix may all be letters; a shorter or masked one needs a digit
@@ -53,14 +53,14 @@ _PATTERNS: tuple[tuple[str, str], ...] = (
                r"|southwest)-\d{1,2}[a-z]?\b"),
     ("uuid", r"(?i:\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b)"),
     # Finding, detector and event ids: long hex with both digits and letters.
-    ("hex", r"\b(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{12,}\b"),
+    ("hex", r"(?<![0-9a-f])\b(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{12,}\b"),
     # A code to type somewhere (a device code WDKX-QHPL): upper case letters or digits, 4-4.
     ("code", r"(?<![A-Za-z0-9-])(?=[A-Z0-9-]*[A-Z])[A-Z0-9]{4}-[A-Z0-9]{4}(?![A-Za-z0-9-])"),
     # Digits glued to letters ("ID:123456789012", "Acct123456789012") count too.
     ("account", r"(?<![\d-])(?:\d{4}-\d{4}-\d{4}|\d{12})(?![\d-])"),
     ("number", r"(?<![\d.,])\d{8,}(?!\d)"),
     # A host name, with a path when a URL was written without its scheme (console.aws.amazon.com/…).
-    ("host", r"(?i:\b(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:com|net|org|info|biz|io|jp|co|aws|dev|app"
+    ("host", r"(?i:\b(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.){1,126}(?:com|net|org|info|biz|io|jp|co|aws|dev|app"
              r"|cloud|xyz|me|us|uk|de|fr|cn|ru|br|in|kr|tw|hk|sg|au|ca|eu|nl|top|site|online|example|invalid|test"
              r"|local|internal)\b(?::\d{1,5})?(?:/[^\s<>\"'`]*)?)"),
 )
