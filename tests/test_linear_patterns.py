@@ -27,7 +27,8 @@ from triage.sources.files import open_path
 from triage.state import open_state
 
 # Patterns used only with fullmatch: never retried along a text.
-FULLMATCH_ONLY = {"triage.kinds.TEXT_KEY", "triage.forward._PLAIN_ADDRESS", "triage.templating._INSTANCE_TYPE"}
+FULLMATCH_ONLY = {"triage.kinds.TEXT_KEY", "triage.forward._PLAIN_ADDRESS", "triage.templating._INSTANCE_TYPE",
+                  "triage.sources.imap._SIMPLE_ADDRESS"}
 
 _CLASSES = {sre.IN, sre.ANY, sre.NOT_LITERAL, sre.CATEGORY}
 _REPEATS = {sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT}

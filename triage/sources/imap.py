@@ -301,7 +301,9 @@ def _headers(data: Mapping[bytes, Any]) -> Headers:
 
 
 _FIELD_START = re.compile(rb"\r?\n(?![ \t])")
-_SIMPLE_ADDRESS = re.compile(r'\s*(?:(?:"[^"\\]*"|[^"<>,;:()\\@]*)\s*<([^<>\s"(),;:\\@]+@[^<>\s"(),;:\\@]+)>'
+# One plain address, with or without a display name; fullmatch only. The repeats are possessive: the name
+# stops at "<" anyway, and a long run of spaces is walked once, not once per split between the repeats.
+_SIMPLE_ADDRESS = re.compile(r'\s*+(?:(?:"[^"\\]*+"|[^"<>,;:()\\@]*+)\s*<([^<>\s"(),;:\\@]+@[^<>\s"(),;:\\@]+)>'
                              r'|([^<>\s"(),;:\\@]+@[^<>\s"(),;:\\@]+))\s*')
 
 
