@@ -87,9 +87,9 @@ class Progress:
         found: tuple[Found, ...] = getattr(self, which)
         return tuple(f for f in found if f.resource_type == resource_type)
 
-    def ids(self, region: RegionFound, resource_type: str) -> tuple[str, ...]:
-        return tuple(f.id if f.name in ("", f.id) else f"{f.id}「{f.name}」" for f in region.found
-                     if f.resource_type == resource_type)
+    def found_of(self, region: RegionFound, resource_type: str) -> tuple[Found, ...]:
+        """What of `resource_type` was found in `region` (the template names each by id and name)."""
+        return tuple(f for f in region.found if f.resource_type == resource_type)
 
     def record(self) -> dict[str, Any]:
         """The `--json` line."""
