@@ -8,6 +8,7 @@ line on stderr naming the path, and exit status 2.
 from __future__ import annotations
 
 import io
+import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -84,6 +85,18 @@ def _no_terminal_template(data: Path) -> Path:
     return data / "templates" / "_terminal_account.txt.j2"
 
 
+def _no_lexicon(data: Path) -> Path:
+    # The rules still load without it, but no sender is AWS: the compromise notice would be `other`.
+    (data / "rules" / "00-lexicon.toml").unlink()
+    return data / "rules"
+
+
+def _no_alarm_template(data: Path) -> Path:
+    # Rendered only when an AWS-looking mail cannot be read: missing at start, not when that mail comes.
+    (data / "templates" / "unreadable.txt.j2").unlink()
+    return data / "templates" / "unreadable.txt.j2"
+
+
 BREAKS: dict[str, Callable[[Path], Path]] = {
     "no rules folder": _no_rules_folder,
     "no rule files": _no_rule_files,
@@ -92,6 +105,8 @@ BREAKS: dict[str, Callable[[Path], Path]] = {
     "no texts": _no_texts,
     "a template missing": _no_partial_template,
     "a terminal template missing": _no_terminal_template,
+    "no lexicon": _no_lexicon,
+    "the unreadable-mail alarm template missing": _no_alarm_template,
 }
 
 
@@ -138,3 +153,25 @@ def test_the_complete_data_set_still_finds_the_compromise(tmp_path: Path) -> Non
     code, out, err = run(COMMANDS["explain"], _data_copy(tmp_path))
     assert code == 0, err
     assert "kind:          compromised-account (critical)" in out
+
+
+def test_every_template_the_code_renders_by_name_is_checked_at_start() -> None:
+    # A template named only in a get_template call, and not among the checked entries, would be found
+    # missing in the middle of a run, with a case in hand.
+    from triage.render import ENTRY_TEMPLATES
+    from triage.terminal import TEMPLATES
+
+    named = {name for path in (ROOT / "triage").rglob("*.py")
+             for name in re.findall(r"get_template\(\"([^\"]+)\"\)", path.read_text(encoding="utf-8"))}
+    assert named, "no get_template call found"
+    assert named - set(ENTRY_TEMPLATES) - set(TEMPLATES) == set()
+
+
+def test_a_lexicon_list_left_empty_is_named(tmp_path: Path) -> None:
+    data = _data_copy(tmp_path)
+    lexicon = data / "rules" / "00-lexicon.toml"
+    lexicon.write_text(re.sub(r"(?ms)^aws_domains = \[.*?^\]\n", "", lexicon.read_text(encoding="utf-8")),
+                       encoding="utf-8")
+    code, out, err = run(COMMANDS["scan"], data)
+    _one_line_naming(code, out, err, data / "rules")
+    assert "aws_domains" in err and "brands" not in err

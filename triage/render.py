@@ -135,9 +135,11 @@ class Summary:
         return f"<triage.{self.case_id}.{self.digest}{tag}@triage.invalid>"
 
 
-# The templates render_summary and render_reminder start from; what they include is found from them.
-ENTRY_TEMPLATES = ("subject.txt.j2", "reply.txt.j2", "summary.txt.j2", "summary.html.j2",
-                   "reminder_subject.txt.j2", "reminder.txt.j2")
+# Every template this module renders by name (the summary, the reminder, the unreadable-mail alarm); what
+# they include is found from them. tests/test_missing_data.py checks that no get_template name is left out.
+ENTRY_TEMPLATES = ("subject.txt.j2", "reply.txt.j2", "reply_meaning.txt.j2", "summary.txt.j2", "summary.html.j2",
+                   "_account_words.j2", "_progress.txt.j2", "reminder_subject.txt.j2", "reminder.txt.j2",
+                   "unreadable_subject.txt.j2", "unreadable.txt.j2")
 
 
 def load_texts(templates_dir: Path) -> Texts:
