@@ -112,6 +112,14 @@ def test_private_file_with_a_profile_name_is_fine(tmp_path):
     "[imap]\n# password = hunter2hunter2\npassword_env = 'IMAP_PASSWORD'\n",
     "# export DEEPL_AUTH_KEY=1f2e3d4c-5b6a-7988-a1b2-c3d4e5f6a7b8:fx\n",
     "not toml at all [[[ AKIAIOSFODNN7EXAMPLE\n",
+    # OAuth2 tokens, pasted from a token command's output or baked into the command itself.
+    "# oama printed ya29.a0AfB_byC1x2y3z4w5v6u7t8s9r0q-ZZ9\n",
+    "[imap]\noauth2_token_command = 'echo ya29.a0AfB_byC1x2y3z4w5v6u7t8s9r0q-ZZ9'\n",
+    "# refresh: 1//0gLr5nWq8HkT2CgYIARAAGBASNwF-L9Ir\n",
+    "# eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.eyJhdWQiOiJodHRwczovL291dGxvb2sub2ZmaWNlLmNvbSJ9.c2ln\n",
+    "# curl -H 'Authorization: Bearer Zm9vYmFyYmF6cXV4cXV1eGNvcmdl'\n",
+    "[smtp]\n# pass = S3cr3t!pw\n",
+    "# pwd=S3cr3t!pw\n",
 ])
 def test_world_readable_file_with_a_secret_in_a_comment_is_refused(tmp_path, text):
     path = write(tmp_path, text, mode=0o644)

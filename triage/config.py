@@ -447,11 +447,17 @@ _SECRET_PATTERNS = (
                r"[A-Za-z0-9/+=]{40}(?![A-Za-z0-9/+=])"),
     re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(:fx)?\b"),  # DeepL key
     re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----"),
+    # OAuth2 tokens, as a token command prints them: Google's access and refresh tokens, a JWT (Microsoft's
+    # access tokens), and any token written after `Bearer`.
+    re.compile(r"(?<![A-Za-z0-9])(ya29\.|1//0)[A-Za-z0-9_-]{20,}"),
+    re.compile(r"(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\."),
+    re.compile(r"\bBearer\s+[A-Za-z0-9._~+/-]{20,}", re.I),
 )
-_SECRET_KEY_NAMES = re.compile(r"(password|passwd|secret|token|auth_key|api_key)$", re.I)
+_SECRET_KEY_NAMES = re.compile(r"(password|passwd|passphrase|secret|token|auth_key|api_key|(^|[_-])(pass|pwd))$", re.I)
 # `password = hunter2` or `IMAP_PASSWORD=hunter2` written anywhere, a comment too. Not a secret:
 # `password_env = …` (it names a variable) and a placeholder value (`...`, `<…>`, `$VAR`).
-_SECRET_ASSIGNMENT = re.compile(r"(?<![A-Za-z0-9])(password|passwd|secret|token|auth_key|api_key)[\"']?\s*=\s*"
+_SECRET_ASSIGNMENT = re.compile(r"(?<![A-Za-z0-9])(password|passwd|passphrase|pass|pwd|secret|token|auth_key|api_key)"
+                                r"[\"']?\s*=\s*"
                                 r"[\"']?(?![.<${*])[^\s\"']{4,}", re.I)
 
 
