@@ -7,6 +7,7 @@ checkout instead, so nothing is copied for it.
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 from setuptools import setup
@@ -21,6 +22,8 @@ class BuildWithData(build_py):
         if self.editable_mode:
             return
         here = Path(__file__).resolve().parent
+        # build/ outlives a build: a file since removed or renamed in rules/ would still be packed.
+        shutil.rmtree(Path(self.build_lib, "triage", "_data"), ignore_errors=True)
         for name in DATA_FOLDERS:
             source = here / name
             if not source.is_dir():

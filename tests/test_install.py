@@ -23,6 +23,7 @@ import pytest
 from triage import paths
 
 ROOT = Path(__file__).resolve().parent.parent
+STALE = "25-removed-since.toml"
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,10 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
     source = base / "source"
     shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(
         ".venv", ".git", "build", "dist", "*.egg-info", "__pycache__", ".*_cache", "tests", "benchmarks"))
+    # What an earlier build in the same checkout left in build/: a rules file since removed.
+    stale = source / "build" / "lib" / "triage" / "_data" / "rules" / STALE
+    stale.parent.mkdir(parents=True)
+    stale.write_text('[[rule]]\nname = "removed-since"\nkind = "other"\nsubject = ["."]\n')
     _run(sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", base / "dist", source, cwd=base)
     wheel = next((base / "dist").glob("triage-*.whl"))
     venv = base / "venv"
@@ -66,10 +71,12 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
 
 
 def test_the_wheel_carries_the_rules_and_templates(installed: Installed) -> None:
+    # Exactly the checkout's: nothing missing, and nothing an earlier build left in build/.
     names = set(zipfile.ZipFile(installed.wheel).namelist())
-    for folder in ("rules", "templates"):
-        for path in (ROOT / folder).iterdir():
-            assert f"triage/_data/{folder}/{path.name}" in names
+    packed = {name for name in names if name.startswith("triage/_data/")}
+    assert packed == {f"triage/_data/{path.relative_to(ROOT)}" for folder in ("rules", "templates")
+                      for path in (ROOT / folder).rglob("*") if path.is_file() and "__pycache__" not in path.parts}
+    assert f"triage/_data/rules/{STALE}" not in names
     metadata = zipfile.ZipFile(installed.wheel).read("triage-0.1.0.dist-info/METADATA").decode()
     assert "License-Expression: MIT" in metadata
 
