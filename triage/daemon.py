@@ -53,7 +53,7 @@ from triage.outbox import Outbox
 from triage.outcomes import CaseOutcome, Skipped
 from triage.pipeline import Context, ScanOptions, Services, load_context, scan
 from triage.relevance import load_narrowing
-from triage.render import render_reminder
+from triage.render import check_templates, render_reminder
 from triage.sources.imap import ImapSource, Watch, WatchTiming
 from triage.state import SentSummary, State, open_state
 
@@ -275,10 +275,11 @@ class Daemon:
 
 
 def _compile_templates(context: Context) -> None:
-    """Every template compiled now: a template that does not compile is refused at start and at SIGHUP,
-    not at the next case, and the first summary does not wait for the compiler."""
+    """Every template a summary, a reminder or an alarm is made of, compiled now: one that does not compile
+    is refused at start and at SIGHUP, not at the next case, and the first summary does not wait for the
+    compiler. The terminal's templates are not among them: they use the terminal's own filters."""
     env = context.texts.env
-    for name in env.list_templates(filter_func=lambda n: n.endswith(".j2")):
+    for name in sorted(check_templates(context.texts.templates_dir)):
         try:
             env.get_template(name)
         except jinja2.TemplateError as exc:

@@ -190,12 +190,13 @@ def _markup(html_text: str) -> Any:
 _REFERENCE = re.compile(r"""{%-?\s*(?:include|import|from|extends)\s+["']([^"']+)["']""")
 
 
-def check_templates(templates_dir: Path, entries: tuple[str, ...] = ENTRY_TEMPLATES) -> None:
+def check_templates(templates_dir: Path, entries: tuple[str, ...] = ENTRY_TEMPLATES) -> frozenset[str]:
     """Every entry template and everything it includes or imports is there: a missing one is an error when
     a command starts, not in the middle of a scan with a compromise case in hand. `entries`: the templates
     to start from (the summaries', or the terminal's: triage.terminal.TEMPLATES). The references are
     followed in the text, so the check costs a few file reads and does not load jinja2 (a scan with no
-    case to summarise needs no template); a syntax error shows when the templates are compiled."""
+    case to summarise needs no template); a syntax error shows when the templates are compiled. Returns
+    the names found: the templates rendered from `entries`, in their own environment."""
     pending, checked = list(entries), set()
     while pending:
         name = pending.pop()
@@ -207,6 +208,7 @@ def check_templates(templates_dir: Path, entries: tuple[str, ...] = ENTRY_TEMPLA
         except OSError:
             raise DataError(f"the template {templates_dir / name} is missing; reinstall triage") from None
         pending.extend(_REFERENCE.findall(source))
+    return frozenset(checked)
 
 
 def render_summary(
