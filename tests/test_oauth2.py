@@ -4,8 +4,10 @@ introspection server about every token; the token command is a real program run 
 from __future__ import annotations
 
 import base64
+import contextlib
 import io
 import logging
+import os
 import shlex
 import subprocess
 import sys
@@ -187,6 +189,47 @@ def test_a_token_command_that_prints_nothing_or_too_much_is_refused():
         oauth2.TokenCommand("true", "imap").token()
     with pytest.raises(TokenCommandError, match="printed more than one token"):
         oauth2.TokenCommand("printf 'warning: cache stale\\nya29.abc\\n'", "imap").token()
+
+
+def test_a_token_command_that_prints_without_end_is_stopped_at_a_bound():
+    # `yes`, or a tool that dumps a whole file: read up to a bound, never into memory without end.
+    for command in ("yes", "head -c 200000 /dev/zero"):
+        with pytest.raises(TokenCommandError, match=r"printed more than 64 KiB, far more than an access token"):
+            oauth2.TokenCommand(command, "imap", timeout=20).token()
+
+
+def test_a_token_with_a_control_character_is_refused():
+    # ^A separates the SASL fields the token is sent in: a token must not be able to add one.
+    for printed in ("ya29.abc\\001auth=x", "ya29.abc\\000def", "ya29.äbc"):
+        with pytest.raises(TokenCommandError, match="printed characters no access token holds"):
+            oauth2.TokenCommand(f"printf '{printed}'", "smtp").token()
+
+
+def _running(marker: str) -> list[str]:
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        with contextlib.suppress(OSError):
+            if marker in cmdline.read_bytes().decode(errors="replace"):
+                found.append(cmdline.parent.name)
+    return found
+
+
+def test_a_hung_pipeline_leaves_no_process_behind():
+    # The time-out ends the command's whole process group, not only the shell: logins in a daemon that
+    # retries must not pile up hung helpers.
+    marker = f"{os.getpid() % 1000 + 1000}.25"
+    with pytest.raises(TokenCommandError, match=r"did not finish within 0\.5 s"):
+        oauth2.TokenCommand(f"sh -c 'sleep {marker} | cat'", "imap", timeout=0.5).token()
+    assert _running(f"sleep\x00{marker}") == []
+
+
+def test_a_command_that_leaves_a_child_in_the_background_is_not_waited_for():
+    marker = f"{os.getpid() % 1000 + 1000}.75"
+    command = oauth2.TokenCommand(f"sh -c 'printf ya29.token; sleep {marker} &'", "imap", timeout=20)
+    started = time.monotonic()
+    assert command.token() == "ya29.token"
+    assert time.monotonic() - started < 15, "the token was printed and the command ended: no time-out"
+    assert _running(f"sleep\x00{marker}") == []
 
 
 def test_a_token_command_that_is_not_there_is_named():

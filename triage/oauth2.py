@@ -10,10 +10,15 @@ This module knows neither imapclient nor smtplib: the callers hand in one `authe
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import selectors
 import shlex
 import shutil
+import signal
 import subprocess
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -60,24 +65,102 @@ class TokenCommand:
         where = f"{self.setting} ({self.command})"
         log.debug("running %s for a fresh OAuth2 token", self.setting)
         try:
-            done = subprocess.run(argv, capture_output=True, text=True, timeout=self.timeout, check=False,
-                                  stdin=subprocess.DEVNULL)
-        except subprocess.TimeoutExpired:
-            raise TokenCommandError(f"{where} did not finish within {self.timeout:g} s; "
-                                    f"run it by hand to see what it waits for") from None
+            done = _run_bounded(argv, self.timeout)
         except OSError as exc:
             raise TokenCommandError(f"{where} cannot be run: {exc.strerror or exc}") from None
+        if done.returncode is None:
+            raise TokenCommandError(f"{where} did not finish within {self.timeout:g} s; "
+                                    f"run it by hand to see what it waits for")
+        if done.too_much:
+            raise TokenCommandError(f"{where} printed more than {TOKEN_MAX_BYTES // 1024} KiB, far more than "
+                                    f"an access token; it must print the access token alone")
         if done.returncode != 0:
-            said = _last_line(done.stderr)
+            said = _last_line(done.stderr.decode("utf-8", "replace"))
             raise TokenCommandError(f"{where} failed with exit status {done.returncode}"
                                     + (f": {said}" if said else "") + "; run it by hand to see why")
-        token = done.stdout.strip()
+        token = done.stdout.decode("utf-8", "replace").strip()
         if not token:
             raise TokenCommandError(f"{where} printed no token; run it by hand to see why")
-        if any(c.isspace() for c in token) or not token.isascii():
+        if any(c.isspace() for c in token):
             raise TokenCommandError(f"{where} printed more than one token (spaces or several lines); "
                                     f"it must print the access token alone")
+        if not (token.isascii() and token.isprintable()):
+            # A control character would end the SASL field the token is sent in (^A is its separator).
+            raise TokenCommandError(f"{where} printed characters no access token holds (control characters "
+                                    f"or non-ASCII); it must print the access token alone")
         return token
+
+
+TOKEN_MAX_BYTES = 64 * 1024  # Google's tokens are a few hundred bytes, Microsoft's JWTs a few KiB
+_STDERR_KEPT = 4096  # the end of what the command says on stderr, for the error's last line
+
+
+@dataclass(frozen=True)
+class _Done:
+    returncode: int | None  # None: still running at the time-out
+    stdout: bytes
+    stderr: bytes
+    too_much: bool = False
+
+
+def _run_bounded(argv: list[str], timeout: float) -> _Done:
+    """Run the command in its own process group, reading at most TOKEN_MAX_BYTES of its output, for at most
+    `timeout` seconds. It ends when the command has exited: a child it left in the background holding the
+    pipes is not waited for. Whatever is still running of the group then is killed, so a hung pipeline
+    (`sh -c 'curl … | jq …'`) leaves nothing behind, login after login."""
+    deadline = time.monotonic() + timeout
+    process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               start_new_session=True)
+    assert process.stdout is not None and process.stderr is not None
+    out, err = bytearray(), bytearray()
+    buffers = {process.stdout.fileno(): out, process.stderr.fileno(): err}
+    too_much = False
+    try:
+        with selectors.DefaultSelector() as selector:
+            for fd in buffers:
+                selector.register(fd, selectors.EVENT_READ)
+            while selector.get_map():
+                exited = process.poll() is not None
+                left = deadline - time.monotonic()
+                if left <= 0 and not exited:
+                    break
+                # Once the command has exited, only what is already in the pipes is read.
+                ready = selector.select(0 if exited else min(left, 0.5))
+                if not ready and exited:
+                    break
+                for key, _ in ready:
+                    chunk = os.read(key.fd, 65536)
+                    if not chunk:
+                        selector.unregister(key.fd)
+                        continue
+                    buffers[key.fd].extend(chunk)
+                    if len(out) > TOKEN_MAX_BYTES:
+                        too_much = True
+                        break
+                    del err[:-_STDERR_KEPT]
+                if too_much:
+                    break
+        returncode = process.poll()
+        if returncode is None and not too_much:
+            returncode = _wait(process, deadline)
+    finally:
+        _kill_group(process)
+        process.stdout.close()
+        process.stderr.close()
+    return _Done(returncode if not too_much else process.returncode, bytes(out), bytes(err), too_much)
+
+
+def _wait(process: subprocess.Popen[bytes], deadline: float) -> int | None:
+    try:
+        return process.wait(max(deadline - time.monotonic(), 0))
+    except subprocess.TimeoutExpired:
+        return None
+
+
+def _kill_group(process: subprocess.Popen[bytes]) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
 
 
 def choose_mechanism(offered: Iterable[str]) -> str | None:
