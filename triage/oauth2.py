@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 import selectors
 import shlex
 import shutil
@@ -224,6 +225,14 @@ def login(authenticate: Authenticate, refused: type[Exception] | tuple[type[Exce
                      host, port, user, command.setting)
 
 
+# What an access or refresh token looks like inside a line of text: a long run of base64url (and JWT dots)
+# with letters and digits in it. Paths and words are cut short by their slashes and spaces.
+_TOKEN_LIKE = re.compile(r"(?<![A-Za-z0-9._~+=-])(?=[A-Za-z0-9._~+=-]*[0-9])(?=[A-Za-z0-9._~+=-]*[A-Za-z])"
+                         r"[A-Za-z0-9._~+=-]{20,}")
+
+
 def _last_line(text: str) -> str:
+    """The command's last word on stderr, for the error: with whatever looks like a token masked, since the
+    error is logged (by the daemon at every retry) and a token must never be."""
     lines = [line.strip() for line in text.splitlines() if line.strip()]
-    return lines[-1][:200] if lines else ""
+    return _TOKEN_LIKE.sub("[token]", lines[-1])[:200] if lines else ""
