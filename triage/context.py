@@ -1,5 +1,5 @@
 """What one scan runs with: its options, the network-facing services, its totals, where it reports, and the
-`Context` the stages read their rules, texts and settings from.
+`Context` the stages read their rules, texts and settings from (its `ScanData`).
 
 Light on purpose: a scan with nothing new imports this and the driver (triage.pipeline), never the stages.
 The rules, texts and remediation a `Context` holds are loaded the first time a stage asks for them and
@@ -75,15 +75,15 @@ class Reporter(Protocol):
 
 
 @dataclass(frozen=True)
-class Context:
-    """What the stages need for one scan: the values each stage uses, taken from the config here and
-    nowhere else. The data (rules, texts, remediation, narrowing) is loaded on first use and kept."""
+class ScanData:
+    """The data the stages read: the rules, texts, remediation and narrowing, each loaded the first time it
+    is asked for and then kept. Contexts made from one another (`dataclasses.replace`, as the daemon does
+    for each pass) share it, so nothing is loaded or compiled twice."""
 
     config: Config = field(repr=False)
     rules_dir: Path
     templates_dir: Path
-    options: ScanOptions
-    services: Services
+    offline: bool  # no DNS look-up for DKIM
 
     @cached_property
     def judging(self) -> Judging:
@@ -92,7 +92,7 @@ class Context:
 
         c = self.config
         return load_judging(self.rules_dir, c.rules.extra, c.mail, c.billing, forwarders=c.notify.allowed_forwarders,
-                            account_ids=c.aws.account_ids, offline=self.options.offline)
+                            account_ids=c.aws.account_ids, offline=self.offline)
 
     @cached_property
     def texts(self) -> Texts:
@@ -113,35 +113,61 @@ class Context:
 
         return load_narrowing(self.rules_dir)
 
+
+@dataclass(frozen=True)
+class Context:
+    """What the stages need for one scan: the values each stage uses, taken from the config here and
+    nowhere else."""
+
+    data: ScanData
+    options: ScanOptions
+    services: Services
+
+    @property
+    def judging(self) -> Judging:
+        return self.data.judging
+
+    @property
+    def texts(self) -> Texts:
+        return self.data.texts
+
+    @property
+    def remediation(self) -> RemediationRules:
+        return self.data.remediation
+
+    @property
+    def narrowing(self) -> Narrowing:
+        return self.data.narrowing
+
     @property
     def rules(self) -> RuleSet:
-        return self.judging.rules
+        return self.data.judging.rules
 
     @property
     def min_severity(self) -> str:
         """[notify]: the least severe case the owner is told of."""
-        return self.config.notify.min_severity
+        return self.data.config.notify.min_severity
 
     @property
     def owner(self) -> tuple[str, ...]:
         """[notify] to."""
-        return self.config.notify.to
+        return self.data.config.notify.to
 
     @property
     def jpy_per_usd(self) -> float:
         """[billing]: for the summary's yen."""
-        return self.config.billing.jpy_per_usd
+        return self.data.config.billing.jpy_per_usd
 
 
 def lazy_context(config: Config, rules_dir: Path, templates_dir: Path, options: ScanOptions,
                  services: Services) -> Context:
     """A context whose data is loaded when a stage first needs it: for a run that checked the data set."""
-    return Context(config, rules_dir, templates_dir, options, services)
+    return Context(ScanData(config, rules_dir, templates_dir, options.offline), options, services)
 
 
 def load_context(config: Config, rules_dir: Path, templates_dir: Path, options: ScanOptions,
                  services: Services) -> Context:
     """A context with its data loaded now: a broken rule or text raises here, not at the first mail."""
     ctx = lazy_context(config, rules_dir, templates_dir, options, services)
-    _ = ctx.judging, ctx.texts, ctx.remediation, ctx.narrowing  # each loaded now, and kept
+    _ = ctx.judging, ctx.texts, ctx.remediation, ctx.narrowing  # each loaded now, and kept in ctx.data
     return ctx

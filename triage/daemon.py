@@ -275,14 +275,20 @@ class Daemon:
 
 
 def _compile_templates(context: Context) -> None:
-    """Every template compiled now: a template that does not compile is refused at start and at SIGHUP,
-    not at the next case, and the first summary does not wait for the compiler."""
+    """Every template of the summaries compiled now: a template that does not compile is refused at start
+    and at SIGHUP, not at the next case, and the first summary does not wait for the compiler. The
+    terminal's templates (terminal_*, _terminal_*) are not the daemon's: they compile in the terminal's
+    environment, with its filters (triage.terminal), and here they would fail on a cold template cache."""
     env = context.texts.env
-    for name in env.list_templates(filter_func=lambda n: n.endswith(".j2")):
+    for name in env.list_templates(filter_func=lambda n: n.endswith(".j2") and not _terminal_template(n)):
         try:
             env.get_template(name)
         except jinja2.TemplateError as exc:
             raise RulesError(f"template {name} does not compile: {exc}") from None
+
+
+def _terminal_template(name: str) -> bool:
+    return name.lstrip("_").startswith("terminal_")
 
 
 def reminder_due(sent: SentSummary, now: datetime, every_hours: float, kinds: Kinds) -> bool:
