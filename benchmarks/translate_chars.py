@@ -31,7 +31,7 @@ from triage.classify import classify, load_rules  # noqa: E402
 from triage.config import DEFAULT_TRUSTED_AUTHSERV_IDS, DeeplSettings  # noqa: E402
 from triage.mail import Origin, RawMail  # noqa: E402
 from triage.parse import parse_mail  # noqa: E402
-from triage.pipeline import needs_summary  # noqa: E402
+from triage.stages import needs_summary  # noqa: E402
 from triage.state import State, open_state  # noqa: E402
 from triage.translate import TranslationStage, translation_service  # noqa: E402
 

@@ -4,11 +4,13 @@ reminding about critical cases, and stopping when asked."""
 from __future__ import annotations
 
 import dataclasses
+import shutil
 import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -24,6 +26,7 @@ from triage.pipeline import ScanOptions
 from triage.state import SentSummary
 
 KINDS = load_rules(paths.rules_dir()).kinds
+ROOT = Path(__file__).resolve().parent.parent
 
 def daemon_config(user: ImapUser, smtp, remind_every_hours: float = 0) -> Config:
     return Config(
@@ -83,6 +86,27 @@ def test_critical_cases_are_reminded(running, imap_user, smtp):
     assert "第三者に使われている可能性" in reminder["Subject"]
     assert "これは再通知です。" in reminder.get_body(("plain",)).get_content()
     assert not any("再通知" in m["Subject"] and "利用料金" in m["Subject"] for m in smtp.inbox.messages)
+
+
+def test_the_daemon_judges_with_the_rules_it_loaded_until_it_is_told_to_reload(imap_user, smtp, tmp_path):
+    # The rules and templates are read when the daemon starts (and on SIGHUP), not again for each pass:
+    # a half-edited rules folder does not break the passes in between, and no pass compiles them again.
+    data = tmp_path / "data"
+    for folder in ("rules", "templates"):
+        shutil.copytree(ROOT / folder, data / folder)
+    daemons = DaemonThreads(tmp_path / "state.sqlite3", {"PW": imap_user.password, "TRIAGE_DATA_DIR": str(data)})
+    try:
+        daemons.start(daemon_config(imap_user, smtp))
+        time.sleep(1.5)  # the first pass is over
+        for path in (data / "rules").glob("[0-9]*.toml"):
+            path.unlink()
+        with imap_user.client() as c:
+            c.append("INBOX", mails.compromise_notice(1))
+        assert wait_until(lambda: len(smtp.inbox.messages) == 1), daemons.errors
+        assert "17100200301" in smtp.inbox.messages[0]["Subject"]
+    finally:
+        daemons.stop_all()
+    assert not daemons.errors, daemons.errors
 
 
 def test_daemon_needs_imap_and_smtp(tmp_path):

@@ -25,6 +25,7 @@ from tests.scanning import run
 from tests.test_golden_summaries import CONFIG, CORPUS
 from triage.inert import inert
 from triage.pipeline import ScanOptions, Services
+from triage.render import Summary
 from triage.sources.files import open_path
 from triage.state import open_state
 
@@ -44,13 +45,15 @@ NO_CJK_FONTS = """<?xml version="1.0"?>
 
 
 def _summary_html() -> str:
+    """The HTML part of the summary as it is sent (a summary printed instead has none)."""
     report = load_report(REPORT)
+    sent: list[Summary] = []
     with open_state(":memory:") as state:
-        got, _ = run(open_path(MAIL), state, config=CONFIG, options=ScanOptions(no_send=True, no_translate=True),
-                     services=Services(check_account=lambda case: report))
+        got, _ = run(open_path(MAIL), state, config=CONFIG, options=ScanOptions(no_translate=True),
+                     services=Services(check_account=lambda case: report, send=sent.append))
     [outcome] = got.cases
-    assert outcome.summary is not None
-    return outcome.summary.html
+    assert outcome.delivery == "sent" and [s.case_id for s in sent] == [outcome.case.case_id]
+    return sent[0].html
 
 
 def _chromium(page: Path, out: Path, *extra: str, env: dict[str, str] | None = None,

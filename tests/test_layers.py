@@ -42,8 +42,8 @@ STAGE_OF = {
     "translate": ("triage.translate", "triage.translate.*"),
     "render": ("triage.render", "triage.templating", "triage.inventory_csv"),
     "notify": ("triage.notify", "triage.outbox", "triage.answer", "triage.outcomes", "triage.output"),
-    "run": ("triage.pipeline", "triage.explain", "triage.services", "triage.daemon", "triage.status",
-            "triage.dataset"),
+    "run": ("triage.context", "triage.stages", "triage.pipeline", "triage.explain", "triage.services",
+            "triage.daemon", "triage.status", "triage.dataset"),
     "cli": ("triage.cli", "triage.__main__", "triage.arguments", "triage.commands", "triage.reporters",
             "triage.terminal"),
 }

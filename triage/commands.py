@@ -19,13 +19,12 @@ from triage import paths
 from triage.config import Config, load_config
 from triage.dataset import check_dataset
 from triage.errors import ConfigError, ExitStatus
-from triage.render import check_templates
-from triage.reporters import JsonReporter, ProgressLine, TableReporter, Write
-from triage.terminal import TEMPLATES, TerminalText
+from triage.reporters import ProgressLine, Write
 
 if TYPE_CHECKING:
     from triage.account.report import AccountReport, AccountsReport
     from triage.config import AwsSettings
+    from triage.terminal import TerminalText
 
 
 @dataclass(frozen=True)
@@ -41,9 +40,12 @@ class Streams:
 def run(args: argparse.Namespace, streams: Streams) -> int:
     config = load_config_for(args, streams.environ)
     if args.command not in ("status", "ack"):  # these read the state only
-        templates_dir = paths.templates_dir(streams.environ)
-        check_dataset(paths.rules_dir(streams.environ), templates_dir, config.rules.extra)
-        check_templates(templates_dir, TEMPLATES)  # before a scan sends anything, not when it prints its table
+        from triage.terminal import TEMPLATES
+
+        # The terminal's templates too: before a scan sends anything, not when it prints its table.
+        env = streams.environ
+        check_dataset(paths.rules_dir(env), paths.templates_dir(env), config.rules.extra, entries=TEMPLATES,
+                      cache_dir=paths.cache_dir(env))
     return COMMANDS[args.command](args, config, streams)
 
 
@@ -58,12 +60,15 @@ def _state_path(args: argparse.Namespace, environ: Mapping[str, str]) -> str:
 
 
 def _terminal(streams: Streams) -> TerminalText:
+    from triage.terminal import TerminalText
+
     return TerminalText(paths.templates_dir(streams.environ))
 
 
 def scan(args: argparse.Namespace, config: Config, streams: Streams) -> int:
-    from triage.pipeline import ScanOptions, load_context
+    from triage.pipeline import ScanOptions, lazy_context
     from triage.pipeline import scan as scan_mail
+    from triage.reporters import JsonReporter, TableReporter
     from triage.services import services_from_config
     from triage.sources import open_source
     from triage.state import open_state
@@ -78,9 +83,11 @@ def scan(args: argparse.Namespace, config: Config, streams: Streams) -> int:
     reporter = (JsonReporter(streams.out, progress) if args.json
                 else TableReporter(streams.out, progress, _terminal(streams)))
     with open_state(_state_path(args, env)) as state:
-        # Built inside: the translation stage keeps its cache and glossary id in the state.
+        # Built inside: the translation stage keeps its cache and glossary id in the state. The rules and
+        # texts are loaded once there is mail to read (run() checked them whole): a scan with nothing new
+        # neither compiles a rule nor imports the stages.
         services = services_from_config(config, options, env, state=state)
-        ctx = load_context(config, rules_dir, paths.templates_dir(env), options, services)
+        ctx = lazy_context(config, rules_dir, paths.templates_dir(env), options, services)
         totals = scan_mail(ctx, source, state, reporter)
     reporter.finish(totals)
     problem = totals.interrupted or (totals.errors[0] if totals.errors else "")
@@ -171,8 +178,8 @@ def _recheck(args: argparse.Namespace, config: Config, aws: AwsSettings, streams
     from triage.account import AccountsReport, SweepLimits, check_account, check_accounts, json_records
     from triage.account.recheck import AccountsProgress, recheck_scope
     from triage.account.remediation import load_remediation_rules
-    from triage.pipeline import remember_check
     from triage.render import load_texts, render_progress
+    from triage.stages import remember_check
     from triage.state import open_state
 
     rules_dir = paths.rules_dir(streams.environ)

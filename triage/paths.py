@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from importlib import resources
 from pathlib import Path
 
 APP = "triage"
@@ -14,8 +13,8 @@ DATA_FOLDERS = ("rules", "templates")
 def data_dir(env: Mapping[str, str] | None = None) -> Path:
     """The folder holding rules/ and templates/.
 
-    `TRIAGE_DATA_DIR` wins. Then the copy a wheel carries inside the package (`triage/_data`, reached
-    through importlib.resources, so `pip install .` and `pipx install .` find it wherever the package
+    `TRIAGE_DATA_DIR` wins. Then the copy a wheel carries inside the package (`triage/_data`, found
+    beside this module, so `pip install .` and `pipx install .` find it wherever the package
     lands). Then the source checkout the package runs from (the editable install). When neither holds
     the data, the package's own place is returned, so the error that follows names where it should be.
     """
@@ -32,8 +31,9 @@ def data_dir(env: Mapping[str, str] | None = None) -> Path:
 
 
 def packed_data_dir() -> Path:
-    """Where a built wheel puts rules/ and templates/: `_data` inside the installed package."""
-    return Path(str(resources.files(APP) / "_data"))
+    """Where a built wheel puts rules/ and templates/: `_data` inside the installed package (beside this
+    module: the data is read as files, so the package is always on disk)."""
+    return Path(__file__).parent / "_data"
 
 
 def rules_dir(env: Mapping[str, str] | None = None) -> Path:
@@ -56,3 +56,10 @@ def default_state_path(env: Mapping[str, str] | None = None) -> Path:
     env = os.environ if env is None else env
     base = env.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
     return Path(base) / APP / "state.sqlite3"
+
+
+def cache_dir(env: Mapping[str, str] | None = None) -> Path:
+    """What triage may forget: the verdict on the data set (triage.dataset)."""
+    env = os.environ if env is None else env
+    base = env.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / APP

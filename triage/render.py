@@ -13,7 +13,7 @@ import html
 import re
 import tomllib
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,6 +23,7 @@ from triage.errors import DataError, RulesError
 from triage.inert import Trusted, one_line
 from triage.stored import SentSummary
 from triage.unreadable import UnreadableMail
+from triage.utc import JST
 
 if TYPE_CHECKING:
     import jinja2
@@ -31,9 +32,6 @@ if TYPE_CHECKING:
     from triage.account.remediation import Plan, RemediationRules
     from triage.account.report import CheckResult
     from triage.translate.records import Translation
-
-JST = timezone(timedelta(hours=9), "JST")
-
 
 @dataclass(frozen=True)
 class KindText:
@@ -120,7 +118,7 @@ class Summary:
     severity: str
     subject: str
     text: str
-    html: str
+    html: str  # "" for a summary printed instead of sent (render_summary with_html=False)
     reply: str  # English draft for the support case; "" when none is needed
     attachments: tuple[Attachment, ...] = ()  # sent after the text and HTML parts (the inventory CSV)
     # Addressing (triage.answer): who gets it ((): [notify] to) and the forward it answers ("": none).
@@ -221,7 +219,10 @@ def render_summary(
     jpy_per_usd: float,
     remediation: RemediationRules | None = None,
     progress: Progress | AccountsProgress | None = None,
+    with_html: bool = True,
 ) -> Summary:
+    """The case's summary. `with_html`: False for a summary that is printed, not sent (its HTML part is
+    read by no one, and building it costs a third of rendering); its `html` is then ""."""
     # The texts of the mail that gave the case its kind (a rule may name texts more precise than the kind's).
     deciding = [m for m in case.mails if m.kind == case.kind]
     kind = case.meaning  # what the kind implies: rules/kinds.toml
@@ -250,8 +251,11 @@ def render_summary(
                    reply_meaning=Trusted(re.sub(r"\n{2,}", "\n", meaning)))
     text = texts.env.get_template("summary.txt.j2").render(context)
     text = re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
-    context["body"] = _markup(text_to_html(text))
-    context["intro"], context["sections"] = html_sections(text, reply)
+    html = ""
+    if with_html:
+        context["body"] = _markup(text_to_html(text))
+        context["intro"], context["sections"] = html_sections(text, reply)
+        html = texts.env.get_template("summary.html.j2").render(context)
     return Summary(
         case_id=case.case_id,
         digest=case.digest,
@@ -259,7 +263,7 @@ def render_summary(
         severity=case.severity,
         subject=subject,
         text=text,
-        html=texts.env.get_template("summary.html.j2").render(context),
+        html=html,
         reply=reply,
         attachments=_inventory_attachment(case, account, texts),
     )

@@ -12,14 +12,14 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from triage import paths
-from triage.cases import Case
-from triage.config import Config
 from triage.errors import RefusedAwsCall, TriageError
 from triage.pipeline import AccountCheck, ScanOptions, Services
-from triage.state import State
 
 if TYPE_CHECKING:
     from triage.account.report import CheckResult
+    from triage.cases import Case
+    from triage.config import Config
+    from triage.state import State
     from triage.translate import RetryPolicy
 
 log = logging.getLogger(__name__)

@@ -11,8 +11,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from triage.kinds import Kinds
-from triage.render import JST
 from triage.state import CaseRow, OutboxItem, PassRow, State
+from triage.utc import JST
 
 
 @dataclass(frozen=True)

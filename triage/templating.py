@@ -47,6 +47,9 @@ def environment(templates_dir: Path, filters: dict[str, Callable[..., Any]]) -> 
     env = _Environment(
         loader=jinja2.FileSystemLoader(templates_dir),
         bytecode_cache=_bytecode_cache(jinja2.__version__),
+        # A template is read once per environment: the data set was checked when the run started, and a
+        # daemon builds a new environment when it reloads. Otherwise every render asks the file's mtime.
+        auto_reload=False,
         autoescape=jinja2.select_autoescape(["html.j2"]),
         trim_blocks=True,
         lstrip_blocks=True,

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from triage.inert import Trusted, visible
-from triage.render import JST
+from triage.utc import JST
 
 if TYPE_CHECKING:
     import jinja2
