@@ -79,6 +79,9 @@ def test_root_mfa_step_only_where_mfa_is_off(attacked: Attacked, lines: list[str
 def test_what_recreates_resources_comes_before_the_instances(lines: list[str]) -> None:
     _, oregon = _step_of(lines, "us-west-2")
     assert oregon.index("Auto Scaling グループ「miners」") < oregon.index("EC2 インスタンス")
+    # the group's launch template would start them again: it goes before the instances too
+    assert oregon.index("Auto Scaling グループ「miners」") < oregon.index("起動テンプレート「miner」") < oregon.index(
+        "EC2 インスタンス")
     _, virginia = _step_of(lines, "us-east-1")
     assert virginia.index("スポットリクエスト") < virginia.index("EC2 インスタンス")
     assert virginia.index("EC2 インスタンス") < virginia.index("EBS ボリューム") < virginia.index("AMI")

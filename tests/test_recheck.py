@@ -128,3 +128,29 @@ def test_a_case_never_checked_gets_a_normal_check_and_says_so(account: dict[str,
     text = _recheck(account, json_lines=False)
     assert "このケースは、まだ確認したことがありませんでした" in text
     assert "AWS account 123456789012" in text  # the normal check's own output
+
+
+def _root_keys_reply(call: Any) -> tuple[int, dict[str, str], bytes]:
+    """GetAccountSummary of an account whose root user has an access key (moto's root never has one)."""
+    entries = "".join(f"<entry><key>{k}</key><value>{v}</value></entry>"
+                      for k, v in (("AccountMFAEnabled", 1), ("AccountAccessKeysPresent", 1)))
+    body = (f"<GetAccountSummaryResponse><GetAccountSummaryResult><SummaryMap>{entries}</SummaryMap>"
+            "</GetAccountSummaryResult><ResponseMetadata><RequestId>r1</RequestId></ResponseMetadata>"
+            "</GetAccountSummaryResponse>")
+    return 200, {"Content-Type": "text/xml"}, body.encode()
+
+
+def test_a_root_access_key_is_left_until_it_is_deleted(account: dict[str, Any]) -> None:
+    _remove(account, account["ap-south-1"], "ap-south-1", "backup-admin")
+    _remove(account, account["us-east-1"], "us-east-1", "support-ops")
+    proxy: AwsProxy = account["proxy"]
+    proxy.canned["iam:GetAccountSummary"] = _root_keys_reply
+    text = _recheck(account, json_lines=False)
+    assert "すべて片付きました" not in text
+    assert "ルートユーザーのアクセスキーがあります。[セキュリティ認証情報] で削除してください。" in text
+    progress = _progress(_recheck(account, json_lines=True))
+    assert progress["left"] == 1 and progress["gaps"] == 0 and progress["done"] is False
+    del proxy.canned["iam:GetAccountSummary"]  # the owner deleted the root user's keys
+    text = _recheck(account, json_lines=False)
+    assert "- IAM とアカウント全体: ルートユーザーのアクセスキー\n" in text.split("削除を確認しました", 1)[1]
+    assert "すべて片付きました" in text

@@ -3,7 +3,9 @@
 `snapshot` turns a report into the plain record the state keeps (what was suspicious and not yet gone,
 by region and type, and what could not be seen); `compare` sets a new report beside the last record:
 removed (gone since), left (still there), new (appeared since), and the gaps of the new check. `done`
-only when nothing suspicious is left AND nothing was left unchecked. Pure: the state I/O is the caller's.
+only when nothing suspicious is left AND nothing was left unchecked. The root user's access keys count as
+something left (ROOT_KEYS): the plan says to delete them, and a leaked one works wherever the rest is gone.
+Pure: the state I/O is the caller's.
 
 A check of several accounts is kept as one record with an entry per account, and compared account by
 account (`compare_accounts`): what was left in one account is never counted as removed because another
@@ -26,6 +28,7 @@ if TYPE_CHECKING:
     from triage.account.report import AccountNotChecked, AccountReport, AccountsReport
 
 SNAPSHOT_VERSION = 1
+ROOT_KEYS = "root-access-key"  # the type of the one entry that stands for the root user's access keys
 ACCOUNTS_SNAPSHOT_VERSION = 2  # several accounts in one record: {"accounts": {id: the one-account entry}}
 
 
@@ -189,7 +192,7 @@ def snapshot(report: AccountReport, rules: RemediationRules) -> dict[str, Any]:
         "version": SNAPSHOT_VERSION,
         "account_id": report.account_id,
         "checked_at": utc_z(report.checked_at),
-        "suspicious": [[r.region, r.resource_type, r.id, r.name] for r in left(report, rules)],
+        "suspicious": [[f.region, f.resource_type, f.id, f.name] for f in sorted(to_remove(report, rules))],
         "gaps": list(unchecked(report)),
     }
 
@@ -254,7 +257,7 @@ def compare(case_id: str, before: Mapping[str, Any] | None, report: AccountRepor
             rules: RemediationRules) -> Progress:
     if before is not None and before.get("version") == ACCOUNTS_SNAPSHOT_VERSION:
         before = accounts_of(before).get(report.account_id)  # the last check covered several accounts
-    now = {_found(r.region, r.resource_type, r.id, r.name) for r in left(report, rules)}
+    now = to_remove(report, rules)
     if before is None:
         return Progress(case_id, True, None, (), tuple(sorted(now)), (), unchecked(report), report.region_names, rules,
                         report.account_id)
@@ -273,6 +276,15 @@ def compare(case_id: str, before: Mapping[str, Any] | None, report: AccountRepor
         rules=rules,
         account_id=report.account_id,
     )
+
+
+def to_remove(report: AccountReport, rules: RemediationRules) -> set[Found]:
+    """What the owner still has to remove: the suspicious resources not gone yet, and the root user's
+    access keys while there are any (AWS says only whether there are; they stand as one entry)."""
+    found = {_found(r.region, r.resource_type, r.id, r.name) for r in left(report, rules)}
+    if report.root is not None and report.root.access_keys:
+        found.add(Found(GLOBAL, ROOT_KEYS, "root"))
+    return found
 
 
 def _when(value: Any) -> datetime | None:
