@@ -125,6 +125,15 @@ def test_the_clean_up_order_knows_every_regional_type() -> None:
     assert regional <= ordered, regional - ordered
 
 
+def test_an_ami_is_deregistered_before_its_snapshots_are_deleted() -> None:
+    from triage.account.remediation import clauses_of
+
+    # EC2 refuses to delete a snapshot that a registered AMI uses: done in the plan's order, each step works
+    clauses = clauses_of([("snapshot", "snap-1"), ("image", "ami-1"), ("volume", "vol-1")], RULES)
+    order = [item.resource_type for clause in clauses for item in clause.items]
+    assert order == ["volume", "image", "snapshot"]
+
+
 def test_the_plan_is_pure(attacked: Attacked) -> None:  # noqa: F811
     assert build_plan(attacked.report, RULES) == build_plan(attacked.report, RULES)
 
