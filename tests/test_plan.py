@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -146,3 +147,21 @@ def test_intruder_names_are_shown_inert() -> None:
     assert "\u202e" not in inert("miner\u202egnp.exe") and "U+202E" in inert("miner\u202egnp.exe")
     assert "\u200b" not in inert("a\u200bb")
 
+
+
+def test_a_notice_without_an_aws_case_says_to_open_one_instead_of_replying() -> None:
+    from tests.account_fixture import load_report
+    from tests.test_account_summary import scan_example
+    from triage.config import Config
+    from triage.pipeline import Services
+
+    account = load_report(Path(__file__).parent / "golden" / "compromise-re-case-action-required+attacked.account.json")
+    outcomes = scan_example(Config(), Services(check_account=lambda case: account))
+    texts = {o.case.case_id: o.summary.text for o in outcomes.values() if o.summary is not None}
+    budget = next(t for c, t in texts.items() if c.startswith("mail-") and "triage check-account --case" in t)
+    reply_step = next(line for line in budget.splitlines() if "英語の文を送ってください" in line)
+    assert "「アカウントおよび請求」のケースを作成し" in reply_step
+    assert reply_step.endswith("https://console.aws.amazon.com/support/home#/case/create")
+    assert "サポートケースに英語で返信してください" not in budget
+    support = texts["17100200301"]
+    assert "AWS のサポートケースに英語で返信してください" in support  # a case AWS opened is replied to
