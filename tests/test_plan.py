@@ -149,7 +149,7 @@ def test_intruder_names_are_shown_inert() -> None:
 
 
 
-def test_a_notice_without_an_aws_case_says_to_open_one_instead_of_replying() -> None:
+def test_the_reply_step_points_to_a_draft_only_where_the_summary_has_one() -> None:
     from tests.account_fixture import load_report
     from tests.test_account_summary import scan_example
     from triage.config import Config
@@ -158,10 +158,15 @@ def test_a_notice_without_an_aws_case_says_to_open_one_instead_of_replying() -> 
     account = load_report(Path(__file__).parent / "golden" / "compromise-re-case-action-required+attacked.account.json")
     outcomes = scan_example(Config(), Services(check_account=lambda case: account))
     texts = {o.case.case_id: o.summary.text for o in outcomes.values() if o.summary is not None}
+    # the budget alert: a plan from the same check, but no case to reply to and no draft below
     budget = next(t for c, t in texts.items() if c.startswith("mail-") and "triage check-account --case" in t)
-    reply_step = next(line for line in budget.splitlines() if "英語の文を送ってください" in line)
-    assert "「アカウントおよび請求」のケースを作成し" in reply_step
-    assert reply_step.endswith("https://console.aws.amazon.com/support/home#/case/create")
-    assert "サポートケースに英語で返信してください" not in budget
-    support = texts["17100200301"]
-    assert "AWS のサポートケースに英語で返信してください" in support  # a case AWS opened is replied to
+    assert "■ AWS への返信文" not in budget
+    assert "文の案" not in budget and "返信文に書いてあります" not in budget and "返信してください" not in budget
+    case_id = next(c for c, t in texts.items() if t == budget)
+    steps = [line for line in budget.splitlines() if re.match(r"\d+\. ", line)]
+    [recheck] = [n for n, line in enumerate(steps) if "triage check-account --case" in line]
+    assert steps[recheck].endswith(f"片付けが終わったら、もう一度確認してください: triage check-account --case {case_id}")
+    assert "「アカウントおよび請求」のケースを作成し、請求の調整を依頼してください。" in steps[recheck - 1]
+    support = texts["17100200301"]  # a case AWS opened is replied to, with the draft below
+    assert "AWS のサポートケースに英語で返信してください（返信文の案は下にあります）" in support
+    assert "■ AWS への返信文（英語）" in support
