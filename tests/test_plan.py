@@ -165,7 +165,8 @@ def test_the_reply_step_points_to_a_draft_only_where_the_summary_has_one() -> No
     case_id = next(c for c, t in texts.items() if t == budget)
     steps = [line for line in budget.splitlines() if re.match(r"\d+\. ", line)]
     [recheck] = [n for n, line in enumerate(steps) if "triage check-account --case" in line]
-    assert steps[recheck].endswith(f"片付けが終わったら、もう一度確認してください: triage check-account --case {case_id}")
+    assert steps[recheck].endswith(f"もう一度確認してください: triage check-account --case {case_id}")
+    assert "片付けが終わったら" in steps[recheck]
     assert "「アカウントおよび請求」のケースを作成し、請求の調整を依頼してください。" in steps[recheck - 1]
     support = texts["17100200301"]  # a case AWS opened is replied to, with the draft below
     assert "AWS のサポートケースに英語で返信してください（返信文の案は下にあります）" in support
