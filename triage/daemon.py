@@ -274,13 +274,25 @@ class Daemon:
         log.warning("configuration reloaded")
 
 
+# templates/terminal_*.j2 and _terminal_*.j2 are the terminal's (triage.terminal renders them, with filters of
+# its own): the daemon never renders them, so it only checks that they parse. Compiled in the summaries'
+# environment they would fail on the terminal's filters, or pass only while jinja2's bytecode cache (in the
+# temp dir, gone after a reboot) happens to hold them from an earlier command.
+_TERMINAL_TEMPLATES = ("terminal_", "_terminal_")
+
+
 def _compile_templates(context: Context) -> None:
     """Every template compiled now: a template that does not compile is refused at start and at SIGHUP,
     not at the next case, and the first summary does not wait for the compiler."""
     env = context.texts.env
+    loader = env.loader
+    assert loader is not None
     for name in env.list_templates(filter_func=lambda n: n.endswith(".j2")):
         try:
-            env.get_template(name)
+            if name.startswith(_TERMINAL_TEMPLATES):
+                env.parse(loader.get_source(env, name)[0], name)
+            else:
+                env.get_template(name)
         except jinja2.TemplateError as exc:
             raise RulesError(f"template {name} does not compile: {exc}") from None
 
