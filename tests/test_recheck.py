@@ -154,3 +154,28 @@ def test_a_root_access_key_is_left_until_it_is_deleted(account: dict[str, Any]) 
     text = _recheck(account, json_lines=False)
     assert "- IAM とアカウント全体: ルートユーザーのアクセスキー\n" in text.split("削除を確認しました", 1)[1]
     assert "すべて片付きました" in text
+
+
+def test_a_new_mail_on_the_case_carries_the_comparison_into_the_reply_draft(account: dict[str, Any],
+                                                                            tmp_path: Path) -> None:
+    from tests import mails
+
+    mumbai = account["ap-south-1"]
+    _remove(account, mumbai[:8], "ap-south-1", "backup-admin")
+    again = mails.write_mbox(tmp_path / "again.mbox", [mails.compromise_notice(3, case=CASE)])
+    _, out = _triage(["scan", "--source", str(again), "--no-send", "--no-translate", "--json",
+                      "--state", account["state"], "--config", account["config"]])
+    [summary] = [json.loads(line) for line in out.splitlines() if line.startswith('{"type": "summary"')]
+    assert "前回の確認のあと、18 件の削除を確認しました。" in summary["text"]
+    draft = summary["reply"]
+    steps = [line.split(".", 1)[0] for line in draft.splitlines() if line[:1].isdigit()]
+    assert steps == ["1", "2", "3", "4"]  # numbered in order, whatever is left
+    assert "2. I deleted the IAM user backup-admin." in draft
+    assert "- Still there, and I am removing them: the access key " in draft and "the IAM user support-ops" in draft
+    assert "- In ap-south-1, I terminated 8 EC2 instances and deleted 8 EBS volumes." in draft
+    assert "- Still in ap-south-1, and I am removing them: 2 EC2 instances, 2 EBS volumes." in draft
+    assert "- Still in us-east-1, and I am removing them: 4 EC2 instances, 4 EBS volumes." in draft
+    meaning = summary["text"].split("返信文の意味（日本語）:", 1)[1]
+    assert "- 2. IAM ユーザー backup-admin を削除しました。" in meaning
+    assert "IAM ユーザー「support-ops」が残っています。削除を進めています。" in meaning
+    assert "（ap-south-1）には、まだ EC2 インスタンス 2 台、EBS ボリューム 2 個が残っています。" in meaning
