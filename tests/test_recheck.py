@@ -97,6 +97,8 @@ def test_recheck_counts_what_is_gone_and_lists_what_is_left(account: dict[str, A
         assert instance in left
     for instance in mumbai[:8]:
         assert instance not in left
+    # what is left is listed as the plan orders it: the costliest region first (4 instances before 2)
+    assert left.index("（us-east-1）:") < left.index("（ap-south-1）:") < left.index("IAM とアカウント全体")
     assert "すべて片付きました" not in text
 
     progress = _progress(_recheck(account, json_lines=True))

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from triage.account.records import GLOBAL
 from triage.account.region_names import RegionName, RegionNames
-from triage.account.remediation import Clause, RemediationRules, clauses_of, left, resource_gaps
+from triage.account.remediation import Clause, RemediationRules, clauses_of, costliest_first, left, resource_gaps
 from triage.utc import utc_z
 
 if TYPE_CHECKING:
@@ -69,15 +69,18 @@ class Progress:
     region_names: RegionNames
     rules: RemediationRules
     account_id: str = ""
+    order: tuple[str, ...] = ()  # region codes as the plan orders them (the costliest first)
 
     @property
     def done(self) -> bool:
         return not self.left and not self.new and not self.gaps
 
     def by_region(self, which: str) -> tuple[RegionFound, ...]:
-        """`which`: removed | left | new; regions in code order, IAM and the account last."""
+        """`which`: removed | left | new; regions in the plan's order (the costliest first; a region the
+        new check no longer lists, in code order after them), IAM and the account last."""
         found: tuple[Found, ...] = getattr(self, which)
-        codes = sorted({f.region for f in found}, key=lambda c: (c == GLOBAL, c))
+        rank = {code: n for n, code in enumerate(self.order)}
+        codes = sorted({f.region for f in found}, key=lambda c: (c == GLOBAL, rank.get(c, len(rank)), c))
         out = []
         for code in codes:
             mine = tuple(sorted(f for f in found if f.region == code))
@@ -166,7 +169,8 @@ class AccountsProgress:
     def _together(self) -> Progress:
         one = self.accounts[0]
         return Progress(self.case_id, self.first, one.before_at, self.removed, self.left, self.new,
-                        tuple(g for p in self.accounts for g in p.gaps), one.region_names, one.rules)
+                        tuple(g for p in self.accounts for g in p.gaps), one.region_names, one.rules,
+                        order=tuple(dict.fromkeys(c for p in self.accounts for c in p.order)))
 
     def records(self) -> list[dict[str, Any]]:
         """The `--json` lines, one per account."""
@@ -258,9 +262,10 @@ def compare(case_id: str, before: Mapping[str, Any] | None, report: AccountRepor
     if before is not None and before.get("version") == ACCOUNTS_SNAPSHOT_VERSION:
         before = accounts_of(before).get(report.account_id)  # the last check covered several accounts
     now = to_remove(report, rules)
+    order = tuple(costliest_first(report, rules, (f.region for f in now if f.region != GLOBAL)))
     if before is None:
         return Progress(case_id, True, None, (), tuple(sorted(now)), (), unchecked(report), report.region_names, rules,
-                        report.account_id)
+                        report.account_id, order)
     earlier = {_found(*entry) for entry in _entries(before.get("suspicious", ()))}
     earlier_keys = set(map(_key, earlier))
     now_keys = set(map(_key, now))
@@ -275,6 +280,7 @@ def compare(case_id: str, before: Mapping[str, Any] | None, report: AccountRepor
         region_names=report.region_names,
         rules=rules,
         account_id=report.account_id,
+        order=order,
     )
 
 
