@@ -297,6 +297,11 @@ def test_spot_requests_fleets_volumes_snapshots_images_addresses_are_found(attac
     assert set(_of(report, "vpc")) == {planted.vpc}  # default VPCs are left out
 
 
+def test_the_launch_template_an_auto_scaling_group_starts_from_is_found(attacked: Attacked) -> None:
+    [template] = _of(attacked.report, "launch-template", "us-west-2").values()
+    assert template.name == "miner" and template.suspicious
+
+
 def test_open_security_groups_are_suspicious(attacked: Attacked) -> None:
     groups = _of(attacked.report, "security-group")
     assert set(groups) == {*attacked.planted.open_groups, attacked.planted.owner_group}

@@ -59,13 +59,14 @@ class Daemon:
     log: Path
     password: str
     process: subprocess.Popen[bytes] | None = None
+    env: dict[str, str] = field(default_factory=dict)
 
     def start(self) -> subprocess.Popen[bytes]:
         with open(self.log, "ab") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "triage", "daemon", "--config", str(self.config), "--state", str(self.state),
                  "--no-aws", "--no-translate"],
-                env={**os.environ, "PW": self.password}, stdout=subprocess.DEVNULL, stderr=log)
+                env={**os.environ, "PW": self.password, **self.env}, stdout=subprocess.DEVNULL, stderr=log)
         return self.process
 
     def text(self) -> str:
@@ -155,6 +156,23 @@ def test_a_kill_right_after_the_250_never_sends_a_second_copy(daemon, imap_user,
     assert len(inbox.messages) == 1, "no second copy after the restart"
     [case] = [c for c in report["cases"] if c["case_id"] == "17100200301"]
     assert case["summaries_sent"] == 1 and report["outbox"] == []
+    assert daemon.stop() == 0
+
+
+def test_the_daemon_starts_with_a_cold_template_cache(daemon, imap_user, smtp, tmp_path):
+    """jinja2 keeps compiled templates in the temp dir; after a reboot it is empty, and the daemon must still
+    start (it once refused: the terminal's templates were compiled without the terminal's filters)."""
+    write_config(daemon.config, imap_user, smtp.port)
+    cold = tmp_path / "tmp"
+    cold.mkdir()
+    daemon.env = {"TMPDIR": str(cold)}
+    daemon.start()
+    assert wait_until(lambda: daemon.passed_since(datetime(2000, 1, 1, tzinfo=UTC)), seconds=30), daemon.text()
+    assert daemon.process is not None and daemon.process.poll() is None, daemon.text()
+    assert (cold / f"_jinja2-cache-{os.getuid()}").is_dir()  # the cache it filled is the cold one
+    with imap_user.client() as c:
+        c.append("Junk", mails.compromise_notice())
+    assert wait_until(lambda: len(smtp.inbox.messages) == 1, seconds=30), daemon.text()
     assert daemon.stop() == 0
 
 

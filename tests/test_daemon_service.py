@@ -136,6 +136,9 @@ def test_summaries_wait_in_the_outbox_through_an_smtp_outage_and_go_once_it_is_b
     outage_lines = [r for r in caplog.records if "cannot deliver through the SMTP server" in r.getMessage()]
     assert len(outage_lines) == 1, "one line per outage, not one per attempt"
     assert any("takes mail again" in r.getMessage() for r in caplog.records)
+    # while the server was down the log never said a summary was sent: queued, then delivered
+    said = [r.getMessage().split(": ", 1)[1] for r in caplog.records if r.getMessage().startswith("case ")]
+    assert sorted(said) == ["compromised-account, summary queued"] * 3 + ["summary delivered"] * 3, said
 
 
 def test_status_and_ack_beside_the_running_daemon(daemons, imap_user, smtp, tmp_path):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -79,6 +80,9 @@ def test_root_mfa_step_only_where_mfa_is_off(attacked: Attacked, lines: list[str
 def test_what_recreates_resources_comes_before_the_instances(lines: list[str]) -> None:
     _, oregon = _step_of(lines, "us-west-2")
     assert oregon.index("Auto Scaling グループ「miners」") < oregon.index("EC2 インスタンス")
+    # the group's launch template would start them again: it goes before the instances too
+    assert oregon.index("Auto Scaling グループ「miners」") < oregon.index("起動テンプレート「miner」") < oregon.index(
+        "EC2 インスタンス")
     _, virginia = _step_of(lines, "us-east-1")
     assert virginia.index("スポットリクエスト") < virginia.index("EC2 インスタンス")
     assert virginia.index("EC2 インスタンス") < virginia.index("EBS ボリューム") < virginia.index("AMI")
@@ -122,6 +126,15 @@ def test_the_clean_up_order_knows_every_regional_type() -> None:
     assert regional <= ordered, regional - ordered
 
 
+def test_an_ami_is_deregistered_before_its_snapshots_are_deleted() -> None:
+    from triage.account.remediation import clauses_of
+
+    # EC2 refuses to delete a snapshot that a registered AMI uses: done in the plan's order, each step works
+    clauses = clauses_of([("snapshot", "snap-1"), ("image", "ami-1"), ("volume", "vol-1")], RULES)
+    order = [item.resource_type for clause in clauses for item in clause.items]
+    assert order == ["volume", "image", "snapshot"]
+
+
 def test_the_plan_is_pure(attacked: Attacked) -> None:  # noqa: F811
     assert build_plan(attacked.report, RULES) == build_plan(attacked.report, RULES)
 
@@ -134,3 +147,27 @@ def test_intruder_names_are_shown_inert() -> None:
     assert "\u202e" not in inert("miner\u202egnp.exe") and "U+202E" in inert("miner\u202egnp.exe")
     assert "\u200b" not in inert("a\u200bb")
 
+
+
+def test_the_reply_step_points_to_a_draft_only_where_the_summary_has_one() -> None:
+    from tests.account_fixture import load_report
+    from tests.test_account_summary import scan_example
+    from triage.config import Config
+    from triage.pipeline import Services
+
+    account = load_report(Path(__file__).parent / "golden" / "compromise-re-case-action-required+attacked.account.json")
+    outcomes = scan_example(Config(), Services(check_account=lambda case: account))
+    texts = {o.case.case_id: o.summary.text for o in outcomes.values() if o.summary is not None}
+    # the budget alert: a plan from the same check, but no case to reply to and no draft below
+    budget = next(t for c, t in texts.items() if c.startswith("mail-") and "triage check-account --case" in t)
+    assert "■ AWS への返信文" not in budget
+    assert "文の案" not in budget and "返信文に書いてあります" not in budget and "返信してください" not in budget
+    case_id = next(c for c, t in texts.items() if t == budget)
+    steps = [line for line in budget.splitlines() if re.match(r"\d+\. ", line)]
+    [recheck] = [n for n, line in enumerate(steps) if "triage check-account --case" in line]
+    assert steps[recheck].endswith(f"もう一度確認してください: triage check-account --case {case_id}")
+    assert "片付けが終わったら" in steps[recheck]
+    assert "「アカウントおよび請求」のケースを作成し、請求の調整を依頼してください。" in steps[recheck - 1]
+    support = texts["17100200301"]  # a case AWS opened is replied to, with the draft below
+    assert "AWS のサポートケースに英語で返信してください（返信文の案は下にあります）" in support
+    assert "■ AWS への返信文（英語）" in support

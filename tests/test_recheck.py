@@ -97,6 +97,8 @@ def test_recheck_counts_what_is_gone_and_lists_what_is_left(account: dict[str, A
         assert instance in left
     for instance in mumbai[:8]:
         assert instance not in left
+    # what is left is listed as the plan orders it: the costliest region first (4 instances before 2)
+    assert left.index("（us-east-1）:") < left.index("（ap-south-1）:") < left.index("IAM とアカウント全体")
     assert "すべて片付きました" not in text
 
     progress = _progress(_recheck(account, json_lines=True))
@@ -128,3 +130,54 @@ def test_a_case_never_checked_gets_a_normal_check_and_says_so(account: dict[str,
     text = _recheck(account, json_lines=False)
     assert "このケースは、まだ確認したことがありませんでした" in text
     assert "AWS account 123456789012" in text  # the normal check's own output
+
+
+def _root_keys_reply(call: Any) -> tuple[int, dict[str, str], bytes]:
+    """GetAccountSummary of an account whose root user has an access key (moto's root never has one)."""
+    entries = "".join(f"<entry><key>{k}</key><value>{v}</value></entry>"
+                      for k, v in (("AccountMFAEnabled", 1), ("AccountAccessKeysPresent", 1)))
+    body = (f"<GetAccountSummaryResponse><GetAccountSummaryResult><SummaryMap>{entries}</SummaryMap>"
+            "</GetAccountSummaryResult><ResponseMetadata><RequestId>r1</RequestId></ResponseMetadata>"
+            "</GetAccountSummaryResponse>")
+    return 200, {"Content-Type": "text/xml"}, body.encode()
+
+
+def test_a_root_access_key_is_left_until_it_is_deleted(account: dict[str, Any]) -> None:
+    _remove(account, account["ap-south-1"], "ap-south-1", "backup-admin")
+    _remove(account, account["us-east-1"], "us-east-1", "support-ops")
+    proxy: AwsProxy = account["proxy"]
+    proxy.canned["iam:GetAccountSummary"] = _root_keys_reply
+    text = _recheck(account, json_lines=False)
+    assert "すべて片付きました" not in text
+    assert "ルートユーザーのアクセスキーがあります。[セキュリティ認証情報] で削除してください。" in text
+    progress = _progress(_recheck(account, json_lines=True))
+    assert progress["left"] == 1 and progress["gaps"] == 0 and progress["done"] is False
+    del proxy.canned["iam:GetAccountSummary"]  # the owner deleted the root user's keys
+    text = _recheck(account, json_lines=False)
+    assert "- IAM とアカウント全体: ルートユーザーのアクセスキー\n" in text.split("削除を確認しました", 1)[1]
+    assert "すべて片付きました" in text
+
+
+def test_a_new_mail_on_the_case_carries_the_comparison_into_the_reply_draft(account: dict[str, Any],
+                                                                            tmp_path: Path) -> None:
+    from tests import mails
+
+    mumbai = account["ap-south-1"]
+    _remove(account, mumbai[:8], "ap-south-1", "backup-admin")
+    again = mails.write_mbox(tmp_path / "again.mbox", [mails.compromise_notice(3, case=CASE)])
+    _, out = _triage(["scan", "--source", str(again), "--no-send", "--no-translate", "--json",
+                      "--state", account["state"], "--config", account["config"]])
+    [summary] = [json.loads(line) for line in out.splitlines() if line.startswith('{"type": "summary"')]
+    assert "前回の確認のあと、18 件の削除を確認しました。" in summary["text"]
+    draft = summary["reply"]
+    steps = [line.split(".", 1)[0] for line in draft.splitlines() if line[:1].isdigit()]
+    assert steps == ["1", "2", "3", "4"]  # numbered in order, whatever is left
+    assert "2. I deleted the IAM user backup-admin." in draft
+    assert "- Still there, and I am removing them: the access key " in draft and "the IAM user support-ops" in draft
+    assert "- In ap-south-1, I terminated 8 EC2 instances and deleted 8 EBS volumes." in draft
+    assert "- Still in ap-south-1, and I am removing them: 2 EC2 instances, 2 EBS volumes." in draft
+    assert "- Still in us-east-1, and I am removing them: 4 EC2 instances, 4 EBS volumes." in draft
+    meaning = summary["text"].split("返信文の意味（日本語）:", 1)[1]
+    assert "- 2. IAM ユーザー backup-admin を削除しました。" in meaning
+    assert "IAM ユーザー「support-ops」が残っています。削除を進めています。" in meaning
+    assert "（ap-south-1）には、まだ EC2 インスタンス 2 台、EBS ボリューム 2 個が残っています。" in meaning

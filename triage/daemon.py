@@ -90,7 +90,9 @@ class LogReporter:
             log.info("unreadable AWS-looking mail %s: alarm %s", item.where, item.delivery)
 
     def case(self, outcome: CaseOutcome) -> None:
-        log.info("case %s: %s, summary %s", outcome.case.case_id, outcome.case.kind, outcome.delivery)
+        # "sent" to the daemon's outbox: the outbox says "delivered" once the server took it
+        delivery = "queued" if outcome.delivery == "sent" else outcome.delivery
+        log.info("case %s: %s, summary %s", outcome.case.case_id, outcome.case.kind, delivery)
 
     def progress(self, done: int, total: int | None) -> None:
         pass

@@ -3,7 +3,9 @@
 `snapshot` turns a report into the plain record the state keeps (what was suspicious and not yet gone,
 by region and type, and what could not be seen); `compare` sets a new report beside the last record:
 removed (gone since), left (still there), new (appeared since), and the gaps of the new check. `done`
-only when nothing suspicious is left AND nothing was left unchecked. Pure: the state I/O is the caller's.
+only when nothing suspicious is left AND nothing was left unchecked. The root user's access keys count as
+something left (ROOT_KEYS): the plan says to delete them, and a leaked one works wherever the rest is gone.
+Pure: the state I/O is the caller's.
 
 A check of several accounts is kept as one record with an entry per account, and compared account by
 account (`compare_accounts`): what was left in one account is never counted as removed because another
@@ -19,13 +21,14 @@ from typing import TYPE_CHECKING, Any
 
 from triage.account.records import GLOBAL
 from triage.account.region_names import RegionName, RegionNames
-from triage.account.remediation import Clause, RemediationRules, clauses_of, left, resource_gaps
+from triage.account.remediation import Clause, RemediationRules, clauses_of, costliest_first, left, resource_gaps
 from triage.utc import utc_z
 
 if TYPE_CHECKING:
     from triage.account.report import AccountNotChecked, AccountReport, AccountsReport
 
 SNAPSHOT_VERSION = 1
+ROOT_KEYS = "root-access-key"  # the type of the one entry that stands for the root user's access keys
 ACCOUNTS_SNAPSHOT_VERSION = 2  # several accounts in one record: {"accounts": {id: the one-account entry}}
 
 
@@ -66,15 +69,18 @@ class Progress:
     region_names: RegionNames
     rules: RemediationRules
     account_id: str = ""
+    order: tuple[str, ...] = ()  # region codes as the plan orders them (the costliest first)
 
     @property
     def done(self) -> bool:
         return not self.left and not self.new and not self.gaps
 
     def by_region(self, which: str) -> tuple[RegionFound, ...]:
-        """`which`: removed | left | new; regions in code order, IAM and the account last."""
+        """`which`: removed | left | new; regions in the plan's order (the costliest first; a region the
+        new check no longer lists, in code order after them), IAM and the account last."""
         found: tuple[Found, ...] = getattr(self, which)
-        codes = sorted({f.region for f in found}, key=lambda c: (c == GLOBAL, c))
+        rank = {code: n for n, code in enumerate(self.order)}
+        codes = sorted({f.region for f in found}, key=lambda c: (c == GLOBAL, rank.get(c, len(rank)), c))
         out = []
         for code in codes:
             mine = tuple(sorted(f for f in found if f.region == code))
@@ -163,7 +169,8 @@ class AccountsProgress:
     def _together(self) -> Progress:
         one = self.accounts[0]
         return Progress(self.case_id, self.first, one.before_at, self.removed, self.left, self.new,
-                        tuple(g for p in self.accounts for g in p.gaps), one.region_names, one.rules)
+                        tuple(g for p in self.accounts for g in p.gaps), one.region_names, one.rules,
+                        order=tuple(dict.fromkeys(c for p in self.accounts for c in p.order)))
 
     def records(self) -> list[dict[str, Any]]:
         """The `--json` lines, one per account."""
@@ -189,7 +196,7 @@ def snapshot(report: AccountReport, rules: RemediationRules) -> dict[str, Any]:
         "version": SNAPSHOT_VERSION,
         "account_id": report.account_id,
         "checked_at": utc_z(report.checked_at),
-        "suspicious": [[r.region, r.resource_type, r.id, r.name] for r in left(report, rules)],
+        "suspicious": [[f.region, f.resource_type, f.id, f.name] for f in sorted(to_remove(report, rules))],
         "gaps": list(unchecked(report)),
     }
 
@@ -254,10 +261,11 @@ def compare(case_id: str, before: Mapping[str, Any] | None, report: AccountRepor
             rules: RemediationRules) -> Progress:
     if before is not None and before.get("version") == ACCOUNTS_SNAPSHOT_VERSION:
         before = accounts_of(before).get(report.account_id)  # the last check covered several accounts
-    now = {_found(r.region, r.resource_type, r.id, r.name) for r in left(report, rules)}
+    now = to_remove(report, rules)
+    order = tuple(costliest_first(report, rules, (f.region for f in now if f.region != GLOBAL)))
     if before is None:
         return Progress(case_id, True, None, (), tuple(sorted(now)), (), unchecked(report), report.region_names, rules,
-                        report.account_id)
+                        report.account_id, order)
     earlier = {_found(*entry) for entry in _entries(before.get("suspicious", ()))}
     earlier_keys = set(map(_key, earlier))
     now_keys = set(map(_key, now))
@@ -272,7 +280,17 @@ def compare(case_id: str, before: Mapping[str, Any] | None, report: AccountRepor
         region_names=report.region_names,
         rules=rules,
         account_id=report.account_id,
+        order=order,
     )
+
+
+def to_remove(report: AccountReport, rules: RemediationRules) -> set[Found]:
+    """What the owner still has to remove: the suspicious resources not gone yet, and the root user's
+    access keys while there are any (AWS says only whether there are; they stand as one entry)."""
+    found = {_found(r.region, r.resource_type, r.id, r.name) for r in left(report, rules)}
+    if report.root is not None and report.root.access_keys:
+        found.add(Found(GLOBAL, ROOT_KEYS, "root"))
+    return found
 
 
 def _when(value: Any) -> datetime | None:

@@ -301,17 +301,24 @@ def _iam_steps(report: AccountReport, rules: RemediationRules) -> list[Step]:
     return steps
 
 
-def _region_steps(report: AccountReport, rules: RemediationRules) -> list[Step]:
+def costliest_first(report: AccountReport, rules: RemediationRules, codes: Iterable[str]) -> list[str]:
+    """Region codes in the plan's order: what runs there now, then this month's spend, then how much is
+    left to remove there, the most first."""
     todo = [r for r in left(report, rules) if r.region != GLOBAL]
-    regions = {r.region for r in todo}
     month = report.cost.by_region if report.cost and report.cost.by_region is not None else {}
 
     def cost(code: str) -> tuple[float, float, int, str]:
         return (-report.burn.by_region.get(code, 0.0), -month.get(code, 0.0),
                 -sum(r.region == code for r in todo), code)
 
+    return sorted(set(codes), key=cost)
+
+
+def _region_steps(report: AccountReport, rules: RemediationRules) -> list[Step]:
+    todo = [r for r in left(report, rules) if r.region != GLOBAL]
+    month = report.cost.by_region if report.cost and report.cost.by_region is not None else {}
     steps = []
-    for code in sorted(regions, key=cost):
+    for code in costliest_first(report, rules, (r.region for r in todo)):
         clauses = _clauses([r for r in todo if r.region == code], rules)
         first = clauses[0].items[0].resource_type
         steps.append(Step("region", link=console.resource_url(code, first), region=report.region_name(code),

@@ -1,5 +1,6 @@
-"""EC2 in one region: instances in every state, spot requests and fleets, EBS volumes, snapshots and AMIs
-the account owns, Elastic IPs, key pairs, and the VPCs and security groups that are not the defaults.
+"""EC2 in one region: instances in every state, spot requests and fleets, launch templates, EBS volumes,
+snapshots and AMIs the account owns, Elastic IPs, key pairs, and the VPCs and security groups that are not
+the defaults.
 
 Each listing is its own task, so one refused call (say, snapshots) leaves a gap for that listing only.
 """
@@ -71,6 +72,18 @@ def _spot_fleets(page: Page, scope: Scope) -> Iterator[Resource]:
                 "instance_type": ",".join(types),
                 "target_capacity": config.get("TargetCapacity", 0),
             },
+        )
+
+
+def _launch_templates(page: Page, scope: Scope) -> Iterator[Resource]:
+    """A launch template starts nothing by itself, but an intruder's Auto Scaling group or fleet starts its
+    instances again from it: the plan removes it before the instances."""
+    for t in page.get("LaunchTemplates", []):
+        yield Resource(
+            scope.region, SERVICE, "launch-template", t["LaunchTemplateId"],
+            state="available",
+            created=as_utc(t.get("CreateTime")),
+            detail={"name": t.get("LaunchTemplateName", "")},
         )
 
 
@@ -189,6 +202,7 @@ LISTINGS = (
     Listing("ec2:DescribeInstances", _instances),
     Listing("ec2:DescribeSpotInstanceRequests", _spot_requests),
     Listing("ec2:DescribeSpotFleetRequests", _spot_fleets),
+    Listing("ec2:DescribeLaunchTemplates", _launch_templates),
     Listing("ec2:DescribeVolumes", _volumes),
     Listing("ec2:DescribeSnapshots", _snapshots, {"OwnerIds": ["self"]}),
     Listing("ec2:DescribeImages", _images, {"Owners": ["self"]}),
@@ -204,6 +218,7 @@ COLLECTOR = Collector(
     kinds=(
         Kind("instance", 10, _EC2 + "Instances:"),
         Kind("spot-request", 20, _EC2 + "SpotInstances:"),
+        Kind("launch-template", 32, _EC2 + "LaunchTemplates:"),
         Kind("volume", 90, _EC2 + "Volumes:"),
         Kind("snapshot", 100, _EC2 + "Snapshots:"),
         Kind("image", 110, _EC2 + "Images:visibility=owned-by-me"),
