@@ -36,7 +36,8 @@ SIGNALS: dict[str, str] = {
     "sns": "relayed by Amazon SNS: the words are the topic owner's, not AWS's",
     "sns-owned-topic": "relayed by an SNS topic in one of the owner's accounts ([aws] account_ids, or known)",
     "sns-foreign-topic": "relayed by an SNS topic in an account that is not the owner's",
-    "sns-callback-scam": "an SNS topic or display name that is a callback scam (phone number, amount, refund/cancel)",
+    "sns-callback-scam": "an SNS topic or display name that is a callback scam (two of: phone number, amount, "
+                         "refund/cancel), or a stranger's topic whose message carries all three",
     "device-code-request": "asks to enter a code on AWS's device authorization page (device-code phishing)",
     "amount-over-alert": "an amount above [billing] statement_alert_usd",
     "newsletter": "carries mailing-list headers (List-Unsubscribe, List-Id)",
@@ -112,7 +113,7 @@ def compute_signals(
         topic = delivering_topic(mail.text)
         content = _without_footer(mail.text, lexicon.sns_footer)
         found["sns"] = f"From {sender.address}" + (f", topic {topic}" if topic else ", topic unknown")
-        topic = topic or confirmed_topic(mail.text)
+        topic = topic or confirmed_topic("\n".join((mail.text, *mail.links)))
         owner = topic.split(":")[4] if topic.count(":") >= 5 else ""
         if owner and owner in owner_account_ids:
             learned = known_accounts.get(owner)
@@ -121,7 +122,10 @@ def compute_signals(
         else:
             found["sns-foreign-topic"] = (f"topic account {owner} is not one of the owner's accounts" if owner
                                           else "the delivering topic is not named in the mail")
-        scam = callback_traits(topic.rpartition(":")[2], sender.name, lexicon)
+        names = dict.fromkeys((topic.rpartition(":")[2], *named_topics("\n".join((mail.text, *mail.links)))))
+        scam = next(filter(None, (callback_traits(n, sender.name, lexicon) for n in names)), "")
+        if not scam and "sns-foreign-topic" in found:
+            scam = callback_message(_nfkc(f"{mail.subject}\n{content}"), lexicon)
         if scam:
             found["sns-callback-scam"] = scam
     if "aws-sender" in found and authenticity.verdict != "fail" and not is_sns:
@@ -197,6 +201,26 @@ def confirmed_topic(text: str) -> str:
         return ""
     parts = urllib.parse.unquote(m.group(1)).split(":")
     return ":".join(parts[:6]) if len(parts) >= 6 else ""
+
+
+_SNS_ARN = re.compile(r"arn(?::|%3A)aws(?::|%3A)sns(?::|%3A)[a-z0-9-]{1,30}(?::|%3A)[0-9]{12}(?::|%3A)([A-Za-z0-9_.-]{1,256})")
+
+
+def named_topics(text: str) -> tuple[str, ...]:
+    """The names of every SNS topic the mail names: a confirmation names its topic in SNS's own words and in
+    its link (HTML mail has the link only). A name proves no ownership; it may still be the scam's message."""
+    return tuple(dict.fromkeys(m.group(1) for m in _SNS_ARN.finditer(text)))
+
+
+def callback_message(text: str, lexicon: Lexicon) -> str:
+    """Why a message relayed by a stranger's SNS topic is a callback scam, or "": it carries all three traits
+    (a phone number, an amount, refund/renewal/cancel words) — "renewed for $499.99, to cancel call …"."""
+    hits = [_first(patterns, text) for patterns in (lexicon.callback_phone, lexicon.callback_amount,
+                                                    lexicon.callback_words)]
+    if all(hits):
+        return (f"callback scam: the message of a stranger's topic carries a phone number {hits[0]!r}, "
+                f"an amount {hits[1]!r} and the words {hits[2]!r}")
+    return ""
 
 
 def callback_traits(topic_name: str, display_name: str, lexicon: Lexicon) -> str:
