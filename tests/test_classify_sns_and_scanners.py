@@ -87,7 +87,8 @@ def test_a_health_event_routed_through_sns_takes_the_kind_it_is_about(detail_typ
 def test_an_ses_sending_pause_written_in_japanese_is_an_abuse_case_not_a_suspension():
     c = judged("アマゾン ウェブ サービス <no-reply-aws@amazon.com>",
                "Amazon SES: アカウントの送信が一時停止されました (欧州 (フランクフルト))",
-               "お客様のアカウントから送信されたメールのバウンス率が高いため、Amazon SES による送信を一時停止しました。\n")
+               "お客様のアカウントから送信されたメールのバウンス率が高いため、"
+               "Amazon SES による送信を一時停止しました。\n")
     assert (c.kind, c.rule) == ("abuse-report", "aws-ses-enforcement")
 
 

@@ -203,7 +203,8 @@ def confirmed_topic(text: str) -> str:
     return ":".join(parts[:6]) if len(parts) >= 6 else ""
 
 
-_SNS_ARN = re.compile(r"arn(?::|%3A)aws(?::|%3A)sns(?::|%3A)[a-z0-9-]{1,30}(?::|%3A)[0-9]{12}(?::|%3A)([A-Za-z0-9_.-]{1,256})")
+_SNS_ARN = re.compile(r"arn(?::|%3A)aws(?::|%3A)sns(?::|%3A)[a-z0-9-]{1,30}(?::|%3A)[0-9]{12}(?::|%3A)"
+                      r"([A-Za-z0-9_.-]{1,256})")
 
 
 def named_topics(text: str) -> tuple[str, ...]:
