@@ -1,6 +1,7 @@
 """Whole mails, parsed and judged as `scan --offline` does: scams carried by SNS (a confirmation whose topic
-is only in its HTML link, a stranger's topic whose message is the scam), AWS Health events about keys and
-abuse routed through SNS, a sending pause that is not a suspension, and leak alerts from any scanner."""
+is only in its HTML link, a stranger's topic whose message is the scam), mail speaking as AWS that asks to be
+phoned, AWS Health events about keys and abuse routed through SNS, a sending pause that is not a suspension,
+and leak alerts from any scanner."""
 
 from __future__ import annotations
 
@@ -112,3 +113,17 @@ def test_a_leak_alert_from_any_scanner_that_names_an_aws_key_is_exposed_credenti
 ])
 def test_a_leak_alert_about_something_else_or_a_chat_about_keys_is_not(sender, subject, body):
     assert judged(sender, subject, body).kind != "exposed-credentials"
+
+
+def test_mail_speaking_as_aws_from_elsewhere_that_asks_to_be_phoned_is_a_callback_scam():
+    c = judged("AWS Billing Department <billing@cloudpay-notice.example.net>", "Invoice INV-88213 paid",
+               "Dear AWS Customer,\nWe debited USD 1,480.00 for your annual plan. To dispute or cancel, "
+               "phone +61 2 5550 1734 now.\n")
+    assert (c.kind, c.rule) == ("phishing", "phishing-callback-scam")
+
+
+def test_genuine_aws_mail_about_a_refund_on_a_numbered_case_is_not_a_callback_scam():
+    c = judged("Amazon Web Services <no-reply-aws@amazon.com>", "[CASE 17455501234] Refund request",
+               "We reviewed the refund of $212.00 on case 17455501234. Reply in the Support Center.\n")
+    assert c.kind != "phishing"
+    assert "callback-scam" not in c.signals

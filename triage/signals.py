@@ -38,6 +38,7 @@ SIGNALS: dict[str, str] = {
     "sns-foreign-topic": "relayed by an SNS topic in an account that is not the owner's",
     "sns-callback-scam": "an SNS topic or display name that is a callback scam (two of: phone number, amount, "
                          "refund/cancel), or a stranger's topic whose message carries all three",
+    "callback-scam": "asks to phone a number about a charge: a phone number, an amount and refund/cancel words",
     "device-code-request": "asks to enter a code on AWS's device authorization page (device-code phishing)",
     "amount-over-alert": "an amount above [billing] statement_alert_usd",
     "newsletter": "carries mailing-list headers (List-Unsubscribe, List-Id)",
@@ -165,6 +166,11 @@ def compute_signals(
             found["dangerous-attachment"] = why
             break
 
+    if not is_sns:
+        callback = callback_message(_nfkc(f"{mail.subject}\n{mail.text}"), lexicon)
+        if callback:
+            found["callback-scam"] = callback
+
     device = device_code_request(_nfkc(f"{mail.subject}\n{mail.text}"), mail.links, lexicon)
     if device:
         found["device-code-request"] = device
@@ -214,13 +220,17 @@ def named_topics(text: str) -> tuple[str, ...]:
 
 
 def callback_message(text: str, lexicon: Lexicon) -> str:
-    """Why a message relayed by a stranger's SNS topic is a callback scam, or "": it carries all three traits
-    (a phone number, an amount, refund/renewal/cancel words) — "renewed for $499.99, to cancel call …"."""
-    hits = [_first(patterns, text) for patterns in (lexicon.callback_phone, lexicon.callback_amount,
-                                                    lexicon.callback_words)]
+    """Why a message is a callback scam, or "": it carries all three traits (a phone number, an amount,
+    refund/renewal/cancel words): "renewed for $499.99, to cancel call …". Asked of a stranger's SNS topic,
+    and of mail that speaks as AWS (AWS never asks to be phoned about a charge)."""
+    # In a message a phone number is written to be read: grouped, or with its "+" (a bare run of digits is
+    # more often a support case or an order number).
+    phone = next((" ".join(m.group(0).split()) for p in lexicon.callback_phone for m in p.finditer(text)
+                  if not m.group(0).strip().isdigit()), "")
+    hits = [phone, _first(lexicon.callback_amount, text), _first(lexicon.callback_words, text)]
     if all(hits):
-        return (f"callback scam: the message of a stranger's topic carries a phone number {hits[0]!r}, "
-                f"an amount {hits[1]!r} and the words {hits[2]!r}")
+        return (f"callback scam: the message carries a phone number {hits[0]!r}, an amount {hits[1]!r} and "
+                f"the words {hits[2]!r}")
     return ""
 
 
