@@ -318,11 +318,22 @@ def _read_block(text: str, formats: ForwardFormats) -> tuple[dict[str, str], str
         if m and name and (name not in fields or name == "to"):  # To, Cc, Reply-To: all "to", all skipped over
             fields.setdefault(name, m.group(2).strip())
             last = name
-        elif not (last == "to" and not name):  # a long To line wrapped by Outlook continues; anything else ends
-            break
+        elif not (last == "to" and not name and _ADDRESS_CONTINUES.search(line)):
+            break  # a long To line wrapped by Outlook continues (addresses); anything else ends the block
     else:
         i = len(lines)
-    return fields, "\n".join(lines[i:]).strip("\n")
+    return fields, _unquoted("\n".join(lines[i:]).strip("\n"))
+
+
+_ADDRESS_CONTINUES = re.compile(r"@|^<|[;,]\s*$")
+
+
+def _unquoted(body: str) -> str:
+    """A body every line of which is quoted ("> Hello,"), as some clients forward: one level of quoting off."""
+    lines = body.split("\n")
+    if not any(x.strip() for x in lines) or any(x.strip() and not x.lstrip().startswith(">") for x in lines):
+        return body
+    return "\n".join(re.sub(r"^\s*> ?", "", x) for x in lines).strip("\n")
 
 
 def _field_follows(rest: list[str], fields: dict[str, str], formats: ForwardFormats) -> bool:
@@ -338,7 +349,7 @@ def _sender(value: str) -> Address:
     found = email.utils.getaddresses([value])
     name, address = found[0] if found else ("", "")
     address = address.strip().lower()
-    if "@" not in address:
+    if "@" not in address or any(c.isspace() for c in address):  # "Name addr@x" without angle brackets
         bare = re.search(r"[\w.+-]+@[\w-]+(\.[\w-]+)+", value)
         address = bare.group(0).lower() if bare else ""
         name = value[: bare.start()].strip(" <\"'") if bare else ""
@@ -382,7 +393,7 @@ def _block_date(value: str, default_zone: timezone) -> datetime | None:
         year, month, day = (int(g) for g in ymd.groups())
         rest = value[ymd.end():]
     else:
-        mdy = re.search(r"\b([a-z]{3})[a-z]*\.?\s+(\d{1,2}),?\s+(\d{4})", lower)
+        mdy = re.search(r"\b([a-z]{3})[a-z]*\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})", lower)
         dmy = re.search(r"\b(\d{1,2})\s+([a-z]{3})[a-z]*\.?,?\s+(\d{4})", lower)
         if mdy and mdy.group(1) in _MONTHS:
             month, day, year = _MONTHS[mdy.group(1)], int(mdy.group(2)), int(mdy.group(3))
