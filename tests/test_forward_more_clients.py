@@ -29,14 +29,17 @@ def forward(block: str) -> bytes:
                     f"To: Kenta <kenta@example.jp>\nSubject: {SUBJECT}\n\n{BODY}"),
     ("outlook-mac-ja", f"差出人: AWS <no-reply-aws@amazon.com>\n日付: 2026年11月19日 木曜日 22:05\n"
                        f"宛先: Kenta <kenta@example.jp>\n件名: {SUBJECT}\n\n{BODY}"),
-    ("mutt", f"----- Forwarded message from AWS <no-reply-aws@amazon.com> -----\n\nDate: Thu, 19 Nov 2026 13:05:00 +0000\n"
+    ("mutt", "----- Forwarded message from AWS <no-reply-aws@amazon.com> -----\n\n"
+             "Date: Thu, 19 Nov 2026 13:05:00 +0000\n"
              f"From: AWS <no-reply-aws@amazon.com>\nTo: kenta@example.jp\nSubject: {SUBJECT}\n\n{BODY}\n"
              "----- End forwarded message -----\n"),
     ("apple-mail", "Begin forwarded message:\n\n" + "".join(
         f"> {line}\n" for line in (f"From: AWS <no-reply-aws@amazon.com>\nSubject: {SUBJECT}\n"
-                                   f"Date: November 19, 2026 at 22:05:00 GMT+9\nTo: kenta@example.jp\n\n{BODY}").split("\n"))),
+                                   "Date: November 19, 2026 at 22:05:00 GMT+9\nTo: kenta@example.jp\n\n"
+                                   f"{BODY}").split("\n"))),
     ("thunderbird", f"------- Forwarded Message -------\nFrom: AWS no-reply-aws@amazon.com\n"
-                    f"Date: On Thursday, November 19th, 2026 at 10:05 PM\nSubject: {SUBJECT}\nTo: kenta@example.jp\n\n\n{BODY}"),
+                    f"Date: On Thursday, November 19th, 2026 at 10:05 PM\nSubject: {SUBJECT}\n"
+                    f"To: kenta@example.jp\n\n\n{BODY}"),
 ])
 def test_the_block_gives_the_originals_sender_date_subject_and_words(client, block):
     [(original, how, named)] = find_originals(mail_of(forward(block)), FORMATS)
