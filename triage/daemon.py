@@ -31,6 +31,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import jinja2
 from imapclient.exceptions import IMAPClientError
@@ -53,7 +54,7 @@ from triage.outbox import Outbox
 from triage.outcomes import CaseOutcome, Skipped
 from triage.pipeline import Context, ScanOptions, Services, load_context, scan
 from triage.relevance import load_narrowing
-from triage.render import render_reminder
+from triage.render import ENTRY_TEMPLATES, UNREADABLE_TEMPLATES, check_templates, render_reminder
 from triage.sources.imap import ImapSource, Watch, WatchTiming
 from triage.state import SentSummary, State, open_state
 
@@ -150,7 +151,7 @@ class Daemon:
         narrowing = load_narrowing(rules_dir, config.notify.allowed_forwarders)
         source = ImapSource(config.imap, narrowing=narrowing, max_bytes=config.mail.max_bytes, env=self.env)
         context = load_context(config, rules_dir, paths.templates_dir(self.env), self.options, self._services(config))
-        _compile_templates(context)
+        _compile_templates(context, paths.templates_dir(self.env))
         return Loaded(config, context, source)
 
     def _services(self, config: Config) -> Services:
@@ -274,11 +275,12 @@ class Daemon:
         log.warning("configuration reloaded")
 
 
-def _compile_templates(context: Context) -> None:
-    """Every template compiled now: a template that does not compile is refused at start and at SIGHUP,
-    not at the next case, and the first summary does not wait for the compiler."""
+def _compile_templates(context: Context, templates_dir: Path) -> None:
+    """Every template the daemon sends from compiled now: a template that does not compile is refused at start
+    and at SIGHUP, not at the next case, and the first summary does not wait for the compiler. The terminal's
+    templates share the folder but not these filters; the daemon never prints them."""
     env = context.texts.env
-    for name in env.list_templates(filter_func=lambda n: n.endswith(".j2")):
+    for name in sorted(check_templates(templates_dir, (*ENTRY_TEMPLATES, *UNREADABLE_TEMPLATES))):
         try:
             env.get_template(name)
         except jinja2.TemplateError as exc:

@@ -138,6 +138,8 @@ class Summary:
 # The templates render_summary and render_reminder start from; what they include is found from them.
 ENTRY_TEMPLATES = ("subject.txt.j2", "reply.txt.j2", "summary.txt.j2", "summary.html.j2",
                    "reminder_subject.txt.j2", "reminder.txt.j2")
+# The alarm for an AWS-looking mail that could not be read.
+UNREADABLE_TEMPLATES = ("unreadable_subject.txt.j2", "unreadable.txt.j2")
 
 
 def load_texts(templates_dir: Path) -> Texts:
@@ -188,12 +190,13 @@ def _markup(html_text: str) -> Any:
 _REFERENCE = re.compile(r"""{%-?\s*(?:include|import|from|extends)\s+["']([^"']+)["']""")
 
 
-def check_templates(templates_dir: Path, entries: tuple[str, ...] = ENTRY_TEMPLATES) -> None:
+def check_templates(templates_dir: Path, entries: tuple[str, ...] = ENTRY_TEMPLATES) -> frozenset[str]:
     """Every entry template and everything it includes or imports is there: a missing one is an error when
     a command starts, not in the middle of a scan with a compromise case in hand. `entries`: the templates
     to start from (the summaries', or the terminal's: triage.terminal.TEMPLATES). The references are
     followed in the text, so the check costs a few file reads and does not load jinja2 (a scan with no
-    case to summarise needs no template); a syntax error shows when the templates are compiled."""
+    case to summarise needs no template); a syntax error shows when the templates are compiled. Returns the
+    names of the templates checked: the entries and everything they use."""
     pending, checked = list(entries), set()
     while pending:
         name = pending.pop()
@@ -205,6 +208,7 @@ def check_templates(templates_dir: Path, entries: tuple[str, ...] = ENTRY_TEMPLA
         except OSError:
             raise DataError(f"the template {templates_dir / name} is missing; reinstall triage") from None
         pending.extend(_REFERENCE.findall(source))
+    return frozenset(checked)
 
 
 def render_summary(
@@ -351,9 +355,9 @@ def render_unreadable(mail: UnreadableMail, texts: Texts) -> Summary:
     where to look (the mailbox, the console, the support center)."""
     context: dict[str, Any] = {"mail": mail, "where": Trusted(one_line(mail.where)), "labels": texts.labels,
                                "links": texts.links}
-    subject = texts.env.get_template("unreadable_subject.txt.j2").render(context).strip()
+    subject = texts.env.get_template(UNREADABLE_TEMPLATES[0]).render(context).strip()
     context["subject"] = Trusted(subject)
-    text = re.sub(r"\n{3,}", "\n\n", texts.env.get_template("unreadable.txt.j2").render(context)).strip() + "\n"
+    text = re.sub(r"\n{3,}", "\n\n", texts.env.get_template(UNREADABLE_TEMPLATES[1]).render(context)).strip() + "\n"
     context["body"] = _markup(text_to_html(text))
     return Summary(
         case_id="unreadable-" + mail.content_hash[:12],
