@@ -52,3 +52,14 @@ def test_a_katakana_display_name_claiming_aws_from_elsewhere_is_phishing(encoded
 def test_the_skeleton_keeps_kana_voicing_and_still_drops_accents():
     assert skeleton("ゾブビ パピ", pairs=False) == "ゾブビ パピ"
     assert skeleton("Amázon", pairs=False) == "amazon"
+
+
+@pytest.mark.parametrize(("name", "phishing"), [
+    ("AWSサポート窓口", True), ("Amazon Web Services セキュリティ", True), ("AWS 請求センター", True),
+    ("AWS請求代行サービス", False),  # what resellers in Japan call their invoicing
+])
+def test_a_japanese_job_title_after_aws_in_the_display_name_claims_aws(name, phishing):
+    mail = parse_mail(RawMail(raw(name, "ご請求金額の確認", "utf-8", encoded=True), Origin("eml", "t.eml")))
+    auth = authenticate(mail, trusted_authserv_ids=DEFAULT_TRUSTED_AUTHSERV_IDS, offline=True,
+                        aws_domains=RULES.aws_domains)
+    assert (classify(mail, auth, RULES).rule == "phishing-display-name") is phishing
