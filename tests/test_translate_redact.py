@@ -130,6 +130,9 @@ def test_ids_glued_to_letters_uuids_and_long_hex_ids_are_replaced():
     "d-9067a1b2c3",  # an IAM Identity Center directory
     "WDKX-QHPL",  # a device code
     "4b1e9c7d2a6f",  # a short commit hash
+    "AKIA-7RT2-WQ9E-LMZ4",  # a key id written in groups
+    "akia7rt2wq9elmz4xpn3",  # a key id in lower case
+    "3021 9876 5540",  # an account id in the console's groups, with spaces
 ])
 def test_identifiers_of_any_length_masked_or_truncated_are_replaced(identifier):
     text = f"Key: {identifier} (found in a public repository)."

@@ -32,7 +32,7 @@ from email.generator import BytesGenerator
 from io import BytesIO
 from pathlib import Path
 
-from triage.authenticate import Authenticity, trusted_results
+from triage.authenticate import Authenticity, organizational_domain, trusted_results
 from triage.errors import RulesError
 from triage.forwarders import is_forwarder
 from triage.headers import decode_header
@@ -166,12 +166,37 @@ def unwrap(mail: Mail, formats: ForwardFormats, forwarders: tuple[str, ...], aut
 def _as_received(original: Mail, trusted: tuple[str, ...]) -> Mail:
     """An attached original came through someone else's mailbox. Its Authentication-Results are believed
     only when the topmost one is from a trusted authserv-id (the server that received it, which removes
-    forged copies of its own); below an untrusted one, a forged "trusted" header could vouch for a phish."""
+    forged copies of its own); below an untrusted one, a forged "trusted" header could vouch for a phish.
+    Nor when a server outside that organisation received the mail after it was written (a Received header
+    above it "by mx1.corp.example.com"): the mailbox was elsewhere, and the header came with the phish."""
     names = ("authentication-results", "arc-authentication-results")
     top = next(((k, v) for k, v in original.headers if k.lower() in names), None)
-    if top is None or trusted_results(replace(original, headers=(top,)), trusted) is not None:
+    if top is None:
         return original
+    above = [v for k, v in original.headers[:original.headers.index(top)] if k.lower() == "received"]
+    outside = next((h for h in map(_received_by, above) if h and not _within_trusted(h, trusted)), "")
+    if trusted_results(replace(original, headers=(top,)), trusted) is not None and not outside:
+        return original
+    if outside:
+        log.info("%s: the attached original's %s header names a trusted server, but %s received the mail after "
+                 "it: not believed", original.origin, top[0], outside)
     return replace(original, headers=tuple((k, v) for k, v in original.headers if k.lower() not in names))
+
+
+_RECEIVED_BY = re.compile(r"\bby\s+([A-Za-z0-9][A-Za-z0-9.-]{0,253})")
+
+
+def _received_by(received: str) -> str:
+    """The host that added a Received header ("… by mx1.corp.example.com with ESMTP …"); "" when it names an
+    address only (Gmail's own hops write "by 2002:a05:…") or none."""
+    m = _RECEIVED_BY.search(received)
+    host = m.group(1).lower().rstrip(".") if m else ""
+    return "" if not host or re.fullmatch(r"[0-9.]+", host) or "." not in host else host
+
+
+def _within_trusted(host: str, trusted: tuple[str, ...]) -> bool:
+    """Whether `host` belongs to the organisation of a trusted authserv-id (mx.google.com → google.com)."""
+    return any(host == d or host.endswith("." + d) for d in {organizational_domain(t.lower()) for t in trusted})
 
 
 def find_originals(mail: Mail, formats: ForwardFormats, *,
@@ -293,11 +318,22 @@ def _read_block(text: str, formats: ForwardFormats) -> tuple[dict[str, str], str
         if m and name and (name not in fields or name == "to"):  # To, Cc, Reply-To: all "to", all skipped over
             fields.setdefault(name, m.group(2).strip())
             last = name
-        elif not (last == "to" and not name):  # a long To line wrapped by Outlook continues; anything else ends
-            break
+        elif not (last == "to" and not name and _ADDRESS_CONTINUES.search(line)):
+            break  # a long To line wrapped by Outlook continues (addresses); anything else ends the block
     else:
         i = len(lines)
-    return fields, "\n".join(lines[i:]).strip("\n")
+    return fields, _unquoted("\n".join(lines[i:]).strip("\n"))
+
+
+_ADDRESS_CONTINUES = re.compile(r"@|^<|[;,]\s*$")
+
+
+def _unquoted(body: str) -> str:
+    """A body every line of which is quoted ("> Hello,"), as some clients forward: one level of quoting off."""
+    lines = body.split("\n")
+    if not any(x.strip() for x in lines) or any(x.strip() and not x.lstrip().startswith(">") for x in lines):
+        return body
+    return "\n".join(re.sub(r"^\s*> ?", "", x) for x in lines).strip("\n")
 
 
 def _field_follows(rest: list[str], fields: dict[str, str], formats: ForwardFormats) -> bool:
@@ -313,7 +349,7 @@ def _sender(value: str) -> Address:
     found = email.utils.getaddresses([value])
     name, address = found[0] if found else ("", "")
     address = address.strip().lower()
-    if "@" not in address:
+    if "@" not in address or any(c.isspace() for c in address):  # "Name addr@x" without angle brackets
         bare = re.search(r"[\w.+-]+@[\w-]+(\.[\w-]+)+", value)
         address = bare.group(0).lower() if bare else ""
         name = value[: bare.start()].strip(" <\"'") if bare else ""
@@ -357,7 +393,7 @@ def _block_date(value: str, default_zone: timezone) -> datetime | None:
         year, month, day = (int(g) for g in ymd.groups())
         rest = value[ymd.end():]
     else:
-        mdy = re.search(r"\b([a-z]{3})[a-z]*\.?\s+(\d{1,2}),?\s+(\d{4})", lower)
+        mdy = re.search(r"\b([a-z]{3})[a-z]*\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})", lower)
         dmy = re.search(r"\b(\d{1,2})\s+([a-z]{3})[a-z]*\.?,?\s+(\d{4})", lower)
         if mdy and mdy.group(1) in _MONTHS:
             month, day, year = _MONTHS[mdy.group(1)], int(mdy.group(2)), int(mdy.group(3))

@@ -57,11 +57,16 @@ def unicode_domain(domain: str) -> str:
     return ".".join(labels)
 
 
+_KANA_MARKS = "\u3099\u309a"  # combining dakuten and handakuten
+
+
 def skeleton(text: str, *, digits: bool = True, pairs: bool = True) -> str:
     """What a reader sees: compatibility-normalised, lower-case, look-alike letters mapped; with `digits`
     also digits that pass for letters (amaz0n), with `pairs` also letter pairs that pass for one (arnazon)."""
     folded = unicodedata.normalize("NFKC", text).lower().translate(_CONFUSABLES)
-    folded = "".join(ch for ch in unicodedata.normalize("NFKD", folded) if not unicodedata.combining(ch))
+    # Accents go (ａｍāzon reads as amazon); the kana voicing marks stay, for ゾ is not ソ (アマゾン).
+    folded = unicodedata.normalize("NFC", "".join(ch for ch in unicodedata.normalize("NFKD", folded)
+                                                  if not unicodedata.combining(ch) or ch in _KANA_MARKS))
     if digits:
         folded = folded.translate(_DIGITS)
     if pairs:

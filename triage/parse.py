@@ -13,6 +13,7 @@ cannot be made sense of at all raises `MalformedMail`; the caller logs it and go
 from __future__ import annotations
 
 import email
+import email.header
 import email.message
 import logging
 import re
@@ -86,7 +87,21 @@ def parse_mail(raw: RawMail, *, max_bytes: int | None = None) -> Mail:
 
 
 def _str(value: object) -> str:
-    return "" if value is None else str(value)
+    """A header's text. Raw 8-bit bytes in a header (UTF-8 as RFC 6532 allows, which phishing kits and many
+    mailers write, or a Japanese mailer's Shift_JIS) are decoded; the email package would show U+FFFD."""
+    if value is None:
+        return ""
+    if isinstance(value, email.header.Header):
+        return "".join(_eight_bit(chunk) if isinstance(chunk, bytes) else chunk
+                       for chunk, _ in email.header.decode_header(value))
+    return str(value)
+
+
+def _eight_bit(data: bytes) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return decode_text(data, "shift_jis")[0]
 
 
 def _without_nul_in_headers(data: bytes) -> tuple[bytes, list[str]]:

@@ -36,7 +36,9 @@ SIGNALS: dict[str, str] = {
     "sns": "relayed by Amazon SNS: the words are the topic owner's, not AWS's",
     "sns-owned-topic": "relayed by an SNS topic in one of the owner's accounts ([aws] account_ids, or known)",
     "sns-foreign-topic": "relayed by an SNS topic in an account that is not the owner's",
-    "sns-callback-scam": "an SNS topic or display name that is a callback scam (phone number, amount, refund/cancel)",
+    "sns-callback-scam": "an SNS topic or display name that is a callback scam (two of: phone number, amount, "
+                         "refund/cancel), or a stranger's topic whose message carries all three",
+    "callback-scam": "asks to phone a number about a charge: a phone number, an amount and refund/cancel words",
     "device-code-request": "asks to enter a code on AWS's device authorization page (device-code phishing)",
     "amount-over-alert": "an amount above [billing] statement_alert_usd",
     "newsletter": "carries mailing-list headers (List-Unsubscribe, List-Id)",
@@ -112,7 +114,7 @@ def compute_signals(
         topic = delivering_topic(mail.text)
         content = _without_footer(mail.text, lexicon.sns_footer)
         found["sns"] = f"From {sender.address}" + (f", topic {topic}" if topic else ", topic unknown")
-        topic = topic or confirmed_topic(mail.text)
+        topic = topic or confirmed_topic("\n".join((mail.text, *mail.links)))
         owner = topic.split(":")[4] if topic.count(":") >= 5 else ""
         if owner and owner in owner_account_ids:
             learned = known_accounts.get(owner)
@@ -121,7 +123,10 @@ def compute_signals(
         else:
             found["sns-foreign-topic"] = (f"topic account {owner} is not one of the owner's accounts" if owner
                                           else "the delivering topic is not named in the mail")
-        scam = callback_traits(topic.rpartition(":")[2], sender.name, lexicon)
+        names = dict.fromkeys((topic.rpartition(":")[2], *named_topics("\n".join((mail.text, *mail.links)))))
+        scam = next(filter(None, (callback_traits(n, sender.name, lexicon) for n in names)), "")
+        if not scam and "sns-foreign-topic" in found:
+            scam = callback_message(_nfkc(f"{mail.subject}\n{content}"), lexicon)
         if scam:
             found["sns-callback-scam"] = scam
     if "aws-sender" in found and authenticity.verdict != "fail" and not is_sns:
@@ -161,6 +166,11 @@ def compute_signals(
             found["dangerous-attachment"] = why
             break
 
+    if not is_sns:
+        callback = callback_message(_nfkc(f"{mail.subject}\n{mail.text}"), lexicon)
+        if callback:
+            found["callback-scam"] = callback
+
     device = device_code_request(_nfkc(f"{mail.subject}\n{mail.text}"), mail.links, lexicon)
     if device:
         found["device-code-request"] = device
@@ -197,6 +207,31 @@ def confirmed_topic(text: str) -> str:
         return ""
     parts = urllib.parse.unquote(m.group(1)).split(":")
     return ":".join(parts[:6]) if len(parts) >= 6 else ""
+
+
+_SNS_ARN = re.compile(r"arn(?::|%3A)aws(?::|%3A)sns(?::|%3A)[a-z0-9-]{1,30}(?::|%3A)[0-9]{12}(?::|%3A)"
+                      r"([A-Za-z0-9_.-]{1,256})")
+
+
+def named_topics(text: str) -> tuple[str, ...]:
+    """The names of every SNS topic the mail names: a confirmation names its topic in SNS's own words and in
+    its link (HTML mail has the link only). A name proves no ownership; it may still be the scam's message."""
+    return tuple(dict.fromkeys(m.group(1) for m in _SNS_ARN.finditer(text)))
+
+
+def callback_message(text: str, lexicon: Lexicon) -> str:
+    """Why a message is a callback scam, or "": it carries all three traits (a phone number, an amount,
+    refund/renewal/cancel words): "renewed for $499.99, to cancel call …". Asked of a stranger's SNS topic,
+    and of mail that speaks as AWS (AWS never asks to be phoned about a charge)."""
+    # In a message a phone number is written to be read: grouped, or with its "+" (a bare run of digits is
+    # more often a support case or an order number).
+    phone = next((" ".join(m.group(0).split()) for p in lexicon.callback_phone for m in p.finditer(text)
+                  if not m.group(0).strip().isdigit()), "")
+    hits = [phone, _first(lexicon.callback_amount, text), _first(lexicon.callback_words, text)]
+    if all(hits):
+        return (f"callback scam: the message carries a phone number {hits[0]!r}, an amount {hits[1]!r} and "
+                f"the words {hits[2]!r}")
+    return ""
 
 
 def callback_traits(topic_name: str, display_name: str, lexicon: Lexicon) -> str:

@@ -29,7 +29,10 @@ _PATTERNS: tuple[tuple[str, str], ...] = (
     # or a mask, so that ASIAN stays a word.
     ("access_key", r"(?<![A-Za-z0-9])(?:AKIA|ASIA|AIDA|AROA|AIPA|ANPA|ANVA|APKA|AGPA|ABIA|ACCA)"
                    r"(?:[A-Z0-9]{16}(?![A-Za-z0-9])|(?=[A-Z]*(?:[0-9*•●×#…]|\.\.))(?:[A-Z0-9*•●×#]|\.{2,}|…)+)"
-                   r"(?![a-z])"),
+                   r"(?![a-z])"
+                   # written in groups (AKIA-Q3EX-AMPL-E7QX) or in lower case (akiaq3example7qxplw2), with a digit
+                   r"|(?<![A-Za-z0-9-])(?:AKIA|ASIA)(?=[A-Z0-9 -]{0,20}[0-9])(?:[- ][A-Z0-9]{4}){3,4}(?![A-Za-z0-9])"
+                   r"|(?<![A-Za-z0-9])(?i:akia|asia)(?=[a-z0-9]{0,15}[0-9])[a-z0-9]{16}(?![A-Za-z0-9])"),
     # Anything masked: a run of three or more mask characters glued to letters or digits (wJalr*****,
     # ****4913, k.****@example.net). What it hides is an identifier, and what it shows is part of one.
     ("masked", r"(?<![A-Za-z0-9/+=._*•●-])(?=[A-Za-z0-9/+=._*•●-]*[A-Za-z0-9])(?=[A-Za-z0-9/+=._-]*[*•●]{3})"
@@ -57,7 +60,8 @@ _PATTERNS: tuple[tuple[str, str], ...] = (
     # A code to type somewhere (a device code WDKX-QHPL): upper case letters or digits, 4-4.
     ("code", r"(?<![A-Za-z0-9-])(?=[A-Z0-9-]*[A-Z])[A-Z0-9]{4}-[A-Z0-9]{4}(?![A-Za-z0-9-])"),
     # Digits glued to letters ("ID:123456789012", "Acct123456789012") count too.
-    ("account", r"(?<![\d-])(?:\d{4}-\d{4}-\d{4}|\d{12})(?![\d-])"),
+    # Also as a person copies it from the console in groups: 1234-5678-9012, 1234 5678 9012.
+    ("account", r"(?<![\d-])(?:\d{4}-\d{4}-\d{4}|\d{4} \d{4} \d{4}|\d{12})(?![\d-])"),
     ("number", r"(?<![\d.,])\d{8,}(?!\d)"),
     # A host name, with a path when a URL was written without its scheme (console.aws.amazon.com/…).
     ("host", r"(?i:\b(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.){1,126}(?:com|net|org|info|biz|io|jp|co|aws|dev|app"
