@@ -76,6 +76,9 @@ def open_session(profile: str | None, allowed: Mapping[str, frozenset[str]] | No
             raise ProfileNotFound(profile=profile)
         if profile is not None:
             core.set_config_variable("profile", profile)
+        # botocore looks the profile up (instance, then environment) for each config value a client reads,
+        # some fifty per client: resolve it once; the check does not change it.
+        core.get_component("config_store").set_config_variable("profile", core.get_config_variable("profile"))
         if credentials is not None:
             core.set_credentials(credentials.access_key_id, credentials.secret_access_key, credentials.session_token)
         core.get_component("response_parser_factory").set_parser_defaults(timestamp_parser=read_timestamp)
