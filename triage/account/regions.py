@@ -3,7 +3,9 @@
 The account's own list comes from account:ListRegions (with each region's opt-in status); where that is
 not allowed or not answered, ec2:DescribeRegions(AllRegions=True); where neither works, every region
 botocore knows, with a gap saying so. A region that is not enabled cannot be read but can still hold
-resources and bill: it is a gap, never silently left out. Japanese names are data (rules/regions.toml).
+resources and bill: it is a gap, never silently left out. A region of another partition (China, GovCloud)
+is not the account's: the credentials cannot reach it, and it is left out of the list. Japanese names are
+data (rules/regions.toml).
 """
 
 from __future__ import annotations
@@ -41,6 +43,9 @@ def discovery_task(wanted: Sequence[str] | None, regional: RegionalTasks) -> Tas
 
     def run(scope: Scope) -> TaskResult:
         statuses, source, gaps = _list_regions(scope)
+        # An answer may list regions of other partitions (moto's does: China, GovCloud); the credentials
+        # cannot reach them and the account has nothing there. The configured regions are still tried.
+        statuses = [s for s in statuses if scope.clients.in_partition(s.code)]
         plan = plan_regions(statuses, wanted, source)
         more = tuple(t for region in plan.swept for t in regional(region))
         return TaskResult(gaps=tuple(gaps), facts=(plan,), more=more)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import threading
+import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,6 +22,7 @@ import botocore.session
 import botocore.utils
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, ProfileNotFound
 
+from triage.account.emitter import sharing_session
 from triage.account.guard import install_guard
 from triage.account.models import ReadOnlyModels
 from triage.account.records import GLOBAL
@@ -69,11 +71,14 @@ def open_session(profile: str | None, allowed: Mapping[str, frozenset[str]] | No
     shared with other sessions (`read_only_models`), used instead of cutting `allowed` again.
     """
     try:
-        core = botocore.session.Session()
+        core = sharing_session()
         if profile is not None and profile not in core.available_profiles:
             raise ProfileNotFound(profile=profile)
         if profile is not None:
             core.set_config_variable("profile", profile)
+        # botocore looks the profile up (instance, then environment) for each config value a client reads,
+        # some fifty per client: resolve it once; the check does not change it.
+        core.get_component("config_store").set_config_variable("profile", core.get_config_variable("profile"))
         if credentials is not None:
             core.set_credentials(credentials.access_key_id, credentials.secret_access_key, credentials.session_token)
         core.get_component("response_parser_factory").set_parser_defaults(timestamp_parser=read_timestamp)
@@ -120,7 +125,11 @@ class Clients:
             read_timeout=read_timeout,
             max_pool_connections=pool_size,
             user_agent_extra="triage",
+            # No proxy configured anywhere: say so once, instead of botocore reading the whole environment
+            # again for each of the hundreds of clients of a sweep. With a proxy, botocore decides per endpoint.
+            proxies={} if not urllib.request.getproxies() else None,
         )
+        self.partition = _partition_of(session, self.default_region)
         self._made: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()  # making clients from one session is not thread-safe
 
@@ -140,8 +149,24 @@ class Clients:
         return client
 
     def available_regions(self, service: str) -> list[str]:
-        """The regions botocore knows the service in (the commercial partition)."""
-        return list(self.session.get_available_regions(service))
+        """The regions botocore knows the service in, in the credentials' partition."""
+        return list(self.session.get_available_regions(service, partition_name=self.partition))
+
+    def in_partition(self, region: str) -> bool:
+        """Whether `region` is in the credentials' partition (aws, aws-cn, aws-us-gov): an account lives in
+        one partition, and its credentials reach no region of another. A region botocore cannot place counts."""
+        try:
+            return bool(self.session.get_partition_for_region(region) == self.partition)
+        except BotoCoreError:
+            return True
+
+
+def _partition_of(session: boto3.Session, region: str) -> str:
+    """The partition of the default region: where the credentials were issued, for all triage knows."""
+    try:
+        return str(session.get_partition_for_region(region))
+    except BotoCoreError:
+        return "aws"
 
 
 def whoami(clients: Clients) -> Identity:
