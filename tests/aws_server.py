@@ -23,7 +23,7 @@ import time
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -107,6 +107,7 @@ class Call:
     region: str
     operation: str
     method: str
+    key: str = ""  # the access key that signed it
 
     @property
     def action(self) -> str:
@@ -304,7 +305,9 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         proxy = self.owner
-        call = identify(self.command, self.path, self.headers, body)
+        who = _SIGNER.search(self.headers.get("Authorization", ""))
+        signer = who.group(1) if who else ""
+        call = replace(identify(self.command, self.path, self.headers, body), key=signer)
         if not self.path.startswith("/moto-api"):
             proxy.record(call)
             if proxy.delay:
@@ -315,8 +318,6 @@ class _Handler(BaseHTTPRequestHandler):
         elif call.action in proxy.canned:
             self._send(*proxy.canned[call.action](call))
         else:
-            who = _SIGNER.search(self.headers.get("Authorization", ""))
-            signer = who.group(1) if who else ""
             reply = proxy.recalled(call, self.path, body, signer)
             if reply is None:
                 reply = self._forward(body)

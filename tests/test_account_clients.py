@@ -1,5 +1,6 @@
-"""The sweep's clients on moto's real server: one botocore session per account, one client per account,
-service and region for the whole check (observed through botocore's own event hooks), clients that copy
+"""The sweep's clients on moto's real server: one botocore session and one client per service and region
+for all the accounts reached from the same credentials, each call signed as the account that makes it
+(observed through botocore's own event hooks and the keys the server saw), clients that copy
 their session's handlers cheaply yet keep what they register to themselves, and no call to a region of
 another partition (moto's DescribeRegions lists China and GovCloud as if the account had them)."""
 
@@ -15,8 +16,9 @@ import boto3
 import botocore
 import botocore.session
 import pytest
+from botocore.exceptions import NoCredentialsError
 
-from tests.aws_server import AwsProxy, aws_environment, quiet_account_replies
+from tests.aws_server import FAKE_ENV, AwsProxy, aws_environment, quiet_account_replies
 from triage.account import AccountReport, AccountsReport, check_accounts
 from triage.account.plan import allowed_operations, session_policy
 from triage.account.session import Clients, open_session
@@ -72,15 +74,36 @@ def swept(moto_server: Any) -> Iterator[Swept]:
     yield Swept(many, proxy, signers, made)
 
 
-def test_each_account_has_one_session_and_one_client_per_service_and_region(swept: Swept) -> None:
+def test_the_accounts_share_one_client_per_service_and_region(swept: Swept) -> None:
     reports = [r for r in swept.many.reports if isinstance(r, AccountReport)]
     assert len(reports) == 2 and all(len(r.regions_swept) > 10 for r in reports)
     calling = {s: pairs for s, pairs in swept.signers.items() if pairs}
-    assert len(calling) == 2  # the management account's session (it also assumes the role) and the member's
-    for session, pairs in calling.items():
-        assert all(len(clients) == 1 for clients in pairs.values()), "a service and region had two clients"
-        assert swept.made[session] == len(pairs)  # no client made that was not needed
-        assert ("ec2", "eu-west-1") in pairs and ("sts", "us-east-1") in pairs
+    assert len(calling) == 1  # the management account's credentials, and the member reached with them
+    (session, pairs), = calling.items()
+    assert all(len(clients) == 1 for clients in pairs.values()), "a service and region had two clients"
+    assert swept.made[session] == len(pairs)  # no client made that was not needed
+    assert ("ec2", "eu-west-1") in pairs and ("sts", "us-east-1") in pairs
+
+
+def test_each_call_is_signed_as_the_account_that_makes_it(swept: Swept) -> None:
+    listing = [c for c in swept.proxy.calls if c.action == "ec2:DescribeInstances" and c.region == "eu-west-1"]
+    keys = {c.key for c in listing}
+    assert len(listing) == 2 and len(keys) == 2  # one listing per account, each with its own key
+    assert FAKE_ENV["AWS_ACCESS_KEY_ID"] in keys  # the management account's
+    member = next(r for r in swept.many.reports if isinstance(r, AccountReport) and r.account_id != "123456789012")
+    assume = [c for c in swept.proxy.calls if c.action == "sts:AssumeRole"]
+    assert assume and all(c.key == FAKE_ENV["AWS_ACCESS_KEY_ID"] for c in assume)
+    who = [c for c in swept.proxy.calls if c.action == "sts:GetCallerIdentity"]
+    assert {c.key for c in who} == keys  # STS said whose each key is, and the member's is the member's
+    assert member.caller_arn.startswith(f"arn:aws:sts::{member.account_id}:assumed-role/{ROLE}/")
+
+
+def test_a_shared_client_with_no_account_bound_has_no_credentials(moto_server: Any) -> None:
+    with aws_environment(moto_server.url):
+        shared = open_session(None, allowed_operations(), session_policy=session_policy(), shared=True)
+        clients = Clients(shared)
+        with pytest.raises(NoCredentialsError):
+            clients.client("ec2", "eu-west-1").describe_key_pairs()  # it never falls back on other keys
 
 
 def test_no_call_goes_to_a_region_of_another_partition(swept: Swept) -> None:

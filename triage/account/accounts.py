@@ -25,7 +25,7 @@ from triage.account.failures import error_code
 from triage.account.plan import allowed_operations, session_policy
 from triage.account.records import GLOBAL
 from triage.account.report import AccountNotChecked
-from triage.account.session import Clients, Identity, RoleCredentials, open_session, read_only_models, whoami
+from triage.account.session import Clients, Identity, RoleCredentials, open_clients, read_only_models, whoami
 from triage.account.sweep import Scope
 from triage.config import AccountAccess, AwsSettings
 from triage.errors import AwsCheckError
@@ -95,8 +95,8 @@ class DefaultCredentials:
     def _get(self) -> Opened:
         if self._opened is None and self._error is None:
             try:
-                session = open_session(self.aws.profile, session_policy=session_policy(), models=self.models)
-                clients = Clients(session, pool_size=self.pool_size)
+                clients = open_clients(self.aws.profile, session_policy=session_policy(), models=self.models,
+                                       pool_size=self.pool_size)
                 opened = Opened(Target(None), clients, whoami(clients))
                 _refuse_exposed(opened, self.exposed)
                 self._opened = opened
@@ -236,12 +236,12 @@ def _open(target: Target, default: DefaultCredentials, pool_size: int) -> Opened
         opened = Opened(target, base.clients, base.identity)
     else:
         if access.profile:
-            session = open_session(access.profile, session_policy=policy, models=default.models)
+            clients = open_clients(access.profile, session_policy=policy, models=default.models, pool_size=pool_size)
         else:
             assert access.role_arn is not None
-            credentials = assume_role(default.get().clients, access.role_arn, policy)
-            session = open_session(None, credentials=credentials, session_policy=policy, models=default.models)
-        clients = Clients(session, pool_size=pool_size)
+            manager = default.get().clients
+            credentials = assume_role(manager, access.role_arn, policy)
+            clients = manager.as_account(credentials)  # the same clients, signing as the member
         opened = Opened(target, clients, whoami(clients))
     if target.account_id is not None and opened.identity.account_id != target.account_id:
         raise AwsCheckError(

@@ -110,7 +110,8 @@ def check_accounts(
     named = frozenset(named_ids)
     selection = select_accounts(aws, named_accounts=named_accounts, all_accounts=all_accounts,
                                 organization_notice=organization_notice, exposed_keys=named,
-                                pool_size=limits.per_region + 4)
+                                # a client carries the calls of every account reached from its credentials
+                                pool_size=max(limits.per_region, limits.total_in_flight) + 4)
     opened = selection.opened
     for one in opened:
         log.info("checking AWS account %s as %s", one.identity.account_id, one.identity.arn)

@@ -8,6 +8,7 @@ except `whoami`, which asks STS who the credentials belong to before anything el
 
 from __future__ import annotations
 
+import copy
 import os
 import threading
 import urllib.request
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 import botocore.config
+import botocore.credentials
 import botocore.session
 import botocore.utils
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, ProfileNotFound
@@ -26,6 +28,7 @@ from triage.account.emitter import sharing_session
 from triage.account.guard import install_guard
 from triage.account.models import ReadOnlyModels
 from triage.account.records import GLOBAL
+from triage.account.signing import AccountClient, SigningAccountProvider
 from triage.errors import AwsCheckError
 
 if TYPE_CHECKING:
@@ -62,13 +65,14 @@ def read_only_models(allowed: Mapping[str, frozenset[str]], core: botocore.sessi
 
 def open_session(profile: str | None, allowed: Mapping[str, frozenset[str]] | None = None, *,
                  credentials: RoleCredentials | None = None, session_policy: str | None = None,
-                 models: ReadOnlyModels | None = None) -> boto3.Session:
+                 models: ReadOnlyModels | None = None, shared: bool = False) -> boto3.Session:
     """A session on boto3's credential chain (or on `credentials` of an assumed role) with the guard installed.
 
     `allowed` (botocore service name -> operation names) cuts those services' models down to the calls
     triage declares: their clients then have no other methods (see `models`). `session_policy`: the only
     policy an AssumeRole from this session may carry (None: AssumeRole is refused). `models`: a loader
-    shared with other sessions (`read_only_models`), used instead of cutting `allowed` again.
+    shared with other sessions (`read_only_models`), used instead of cutting `allowed` again. `shared`: the
+    session's clients are shared by accounts and sign as the account making each call (see `signing`).
     """
     try:
         core = sharing_session()
@@ -81,6 +85,9 @@ def open_session(profile: str | None, allowed: Mapping[str, frozenset[str]] | No
         core.get_component("config_store").set_config_variable("profile", core.get_config_variable("profile"))
         if credentials is not None:
             core.set_credentials(credentials.access_key_id, credentials.secret_access_key, credentials.session_token)
+        elif shared:
+            core.register_component("credential_provider",
+                                    botocore.credentials.CredentialResolver([SigningAccountProvider()]))
         core.get_component("response_parser_factory").set_parser_defaults(timestamp_parser=read_timestamp)
         if models is not None:
             core.register_component("data_loader", models)
@@ -95,6 +102,20 @@ def open_session(profile: str | None, allowed: Mapping[str, frozenset[str]] | No
         raise AwsCheckError(f"cannot set up the AWS session: {exc}") from None
     install_guard(session.events, session_policy)
     return session
+
+
+def open_clients(profile: str | None, *, session_policy: str, models: ReadOnlyModels, pool_size: int) -> Clients:
+    """The clients of a profile's credentials (None: boto3's chain), in a session whose clients the accounts
+    reached from these credentials share (`Clients.as_account`)."""
+    own = open_session(profile, session_policy=session_policy, models=models)
+    try:
+        credentials = own.get_credentials()
+    except BotoCoreError as exc:
+        raise AwsCheckError(f"cannot load the AWS credentials: {exc}") from None
+    if credentials is None:  # `whoami` says what to do
+        return Clients(own, pool_size=pool_size)
+    shared = open_session(profile, session_policy=session_policy, models=models, shared=True)
+    return Clients(shared, pool_size=pool_size, credentials=credentials)
 
 
 def read_timestamp(value: Any) -> datetime:
@@ -114,10 +135,16 @@ def read_timestamp(value: Any) -> datetime:
 
 
 class Clients:
-    """One guarded client per (service, region), made on first use and shared by the sweep's threads."""
+    """One account's guarded clients: one per (service, region), made on first use, shared by the sweep's
+    threads and, when made from a `shared` session, by every account reached through the same credentials
+    (`as_account`). Each call through them signs with this account's credentials."""
 
-    def __init__(self, session: boto3.Session, *, pool_size: int = 10, read_timeout: float = 20.0) -> None:
+    def __init__(self, session: boto3.Session, *, pool_size: int = 10, read_timeout: float = 20.0,
+                 credentials: botocore.credentials.Credentials | None = None) -> None:
+        """`session`: where the clients are made. `credentials`: this account's, when `session` is a shared
+        one (`open_session(shared=True)`); None: the session's own."""
         self.session = session
+        self.credentials = credentials
         self.default_region = session.region_name or FALLBACK_REGION
         self._config = botocore.config.Config(
             retries={"mode": "standard"},  # three attempts in all, backing off, throttling included
@@ -133,6 +160,20 @@ class Clients:
         self._made: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()  # making clients from one session is not thread-safe
 
+    def as_account(self, credentials: RoleCredentials) -> Clients:
+        """The same clients, signing as another account (one reached with a role from these credentials)."""
+        if self.credentials is None:
+            raise ValueError("only the clients of a shared session can sign as another account")
+        twin = copy.copy(self)
+        twin.credentials = botocore.credentials.Credentials(
+            credentials.access_key_id, credentials.secret_access_key, credentials.session_token, method="assume-role")
+        return twin
+
+    def own_credentials(self) -> botocore.credentials.Credentials | None:
+        """The credentials this account's calls sign with (None: there are none)."""
+        found: botocore.credentials.Credentials | None = self.credentials or self.session.get_credentials()
+        return found
+
     def client(self, service: str, region: str) -> Any:
         """The guarded client of `service` (botocore's name) in `region`; GLOBAL means the default region.
 
@@ -146,7 +187,7 @@ class Clients:
                 if client is None:
                     client = self.session.client(service, region_name=key[1], config=self._config)  # type: ignore[call-overload]
                     self._made[key] = client
-        return client
+        return AccountClient(client, self.credentials) if self.credentials is not None else client
 
     def available_regions(self, service: str) -> list[str]:
         """The regions botocore knows the service in, in the credentials' partition."""
@@ -172,7 +213,7 @@ def _partition_of(session: boto3.Session, region: str) -> str:
 def whoami(clients: Clients) -> Identity:
     """The account and principal behind the credentials; the check cannot start without them."""
     try:
-        credentials = clients.session.get_credentials()
+        credentials = clients.own_credentials()
     except BotoCoreError as exc:
         raise AwsCheckError(f"cannot load the AWS credentials: {exc}") from None
     if credentials is None:
