@@ -1,11 +1,15 @@
 """The IMAP connection lost in the middle of reading: what each command tells the user. `scan` ends with one
-line that says to run it again; the daemon reconnects by itself, so its log says that, never "run the scan"."""
+line that says to run it again; the daemon reconnects by itself, so its log says that, never "run the scan".
+With --debug, the libraries' own lines about the break are shown, never a "--- Logging error ---"."""
 
 from __future__ import annotations
 
 import io
 import logging
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -31,13 +35,17 @@ def append(user: ImapUser, messages: list[bytes]) -> None:
             c.append("INBOX", m)
 
 
-def scan(tmp_path: Path, user: ImapUser, port: int) -> tuple[int, str, str]:
+def scan_args(tmp_path: Path, user: ImapUser, port: int) -> list[str]:
     config = tmp_path / "triage.toml"
     config.write_text(f'[imap]\nhost = "127.0.0.1"\nport = {port}\nuser = "{user.name}"\ntls = "none"\n'
                       f'password_env = "PW"\n[notify]\nto = ["owner@example.jp"]\n')
+    return ["scan", "--config", str(config), "--state", str(tmp_path / "state"), "--json", "--no-aws",
+            "--no-translate", "--no-send"]
+
+
+def scan(tmp_path: Path, user: ImapUser, port: int) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
-    code = main(["scan", "--config", str(config), "--state", str(tmp_path / "state"), "--json", "--no-aws",
-                 "--no-translate", "--no-send"], Environment(stdout=out, stderr=err, environ={"PW": user.password}))
+    code = main(scan_args(tmp_path, user, port), Environment(stdout=out, stderr=err, environ={"PW": user.password}))
     return code, out.getvalue(), err.getvalue()
 
 
@@ -74,3 +82,20 @@ def test_the_daemon_that_loses_the_connection_logs_that_it_tries_again(dovecot, 
     [lost] = [r.getMessage() for r in caplog.records if "lost the IMAP connection" in r.getMessage()]
     assert re.fullmatch(f"{LOST}; trying again in \\d+ s", lost), lost
     assert "run the scan" not in caplog.text
+
+
+def test_a_debug_scan_that_loses_the_connection_shows_imaplibs_lines_without_logging_errors(dovecot, imap_user,
+                                                                                             tmp_path):
+    """imaplib replays its last lines through imapclient's logger with a timestamp as an extra argument; as
+    its own process (logging reports its errors on the real stderr), the run shows them as text."""
+    append(imap_user, notices(1))
+    with counting_proxy(dovecot) as proxy:
+        proxy.cut_at(BODY_FETCH)
+        done = subprocess.run([sys.executable, "-m", "triage", "--debug", *scan_args(tmp_path, imap_user, proxy.port)],
+                              env={**os.environ, "PW": imap_user.password}, capture_output=True, text=True,
+                              timeout=60)
+    assert done.returncode == 2
+    assert "Logging error" not in done.stderr
+    assert re.search(r"^triage: DEBUG: last \d+ IMAP4 interactions:$", done.stderr, re.M)
+    assert re.search(r"^triage: DEBUG: < b'\* OK .*Dovecot.* ready\.' \(\d+\.\d+,\)$", done.stderr, re.M)
+    assert done.stderr.rstrip().splitlines()[-1].endswith("mail read so far is kept, run the scan again")
