@@ -125,15 +125,18 @@ def daemon(args: argparse.Namespace, config: Config, streams: Streams) -> int:
 
 def status(args: argparse.Namespace, config: Config, streams: Streams) -> int:
     from triage.classify import load_rules
+    from triage.render import check_templates
     from triage.state import holder, open_state
-    from triage.status import gather, status_json, status_text
+    from triage.status import gather, status_json
 
     path = _state_path(args, streams.environ)
     kinds = load_rules(paths.rules_dir(streams.environ), config.rules.extra).kinds
+    if not args.json:  # its one template, before the state is opened
+        check_templates(paths.templates_dir(streams.environ), ("terminal_status.txt.j2",))
     with open_state(path, shared=True) as state:
         report = gather(state, holder(path), kinds, config.notify.remind_every_hours)
     streams.out(json.dumps(status_json(report), ensure_ascii=False) if args.json
-                else status_text(report).removesuffix("\n"))
+                else _terminal(streams).status(report))
     return int(ExitStatus.OK)
 
 
