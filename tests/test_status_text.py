@@ -5,13 +5,11 @@ made visible."""
 from __future__ import annotations
 
 import io
-import shutil
 from pathlib import Path
 
+from tests.test_dataset_verdict import data_copy
 from triage.cli import Environment, main
 from triage.state import open_state
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def status(state: Path, data: Path | None = None) -> tuple[int, str, str]:
@@ -19,13 +17,6 @@ def status(state: Path, data: Path | None = None) -> tuple[int, str, str]:
     environ = {"TRIAGE_DATA_DIR": str(data)} if data else {}
     code = main(["status", "--state", str(state)], Environment(stdout=out, stderr=err, environ=environ))
     return code, out.getvalue(), err.getvalue()
-
-
-def data_copy(tmp_path: Path) -> Path:
-    data = tmp_path / "data"
-    for folder in ("rules", "templates"):
-        shutil.copytree(ROOT / folder, data / folder)
-    return data
 
 
 def a_state(tmp_path: Path, error: str = "the SMTP server refused") -> Path:
