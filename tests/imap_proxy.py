@@ -1,7 +1,8 @@
 """A TCP proxy in front of the test Dovecot that writes down every IMAP command the client sends.
 
 Tests use it to see what triage asks the server for (which bodies it fetches), without touching the
-client library: the proxy only copies bytes both ways and keeps the client's command lines.
+client library: the proxy only copies bytes both ways and keeps the client's command lines. `cut_at` makes
+it drop the connection, as a network would, when the client sends a given command.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ class CountingProxy:
         self.port = int(self.listener.getsockname()[1])
         self.commands: list[str] = []
         self._lock = threading.Lock()
+        self._cut: tuple[re.Pattern[str], int] | None = None  # (command, how many to let through)
         threading.Thread(target=self._accept, daemon=True).start()
 
     def _accept(self) -> None:
@@ -41,8 +43,11 @@ class CountingProxy:
                 if from_client:
                     pending += data
                     *lines, pending = pending.split(b"\r\n")
+                    decoded = [line.decode("latin-1") for line in lines]
                     with self._lock:
-                        self.commands += [line.decode("latin-1") for line in lines]
+                        self.commands += decoded
+                        if self._cutting(decoded):
+                            return  # the connection drops before the command reaches the server
                 target.sendall(data)
         except OSError:
             pass
@@ -50,6 +55,22 @@ class CountingProxy:
             for s in (source, target):
                 with suppress(OSError):
                     s.shutdown(socket.SHUT_RDWR)
+
+    def cut_at(self, command: str, *, skip: int = 0) -> None:
+        """Drop the connection once, when the client sends a command matching `command` (the first `skip`
+        such commands still go through)."""
+        with self._lock:
+            self._cut = (re.compile(command, re.I), skip)
+
+    def _cutting(self, lines: list[str]) -> bool:
+        if self._cut is None:
+            return False
+        pattern, skip = self._cut
+        matches = sum(1 for line in lines if pattern.search(line))
+        if not matches:
+            return False
+        self._cut = None if matches > skip else (pattern, skip - matches)
+        return matches > skip
 
     def body_fetches(self) -> list[int]:
         """Every UID whose whole message (BODY[] / BODY.PEEK[] / RFC822) the client asked for."""

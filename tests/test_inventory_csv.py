@@ -106,3 +106,24 @@ def test_an_account_with_nothing_found_sends_no_empty_file(smtp: Any, tmp_path: 
 
     report: AccountReport = replace(load_report(REPORT), resources=())
     assert _csv_parts(_send(smtp, tmp_path, report)) == []
+
+
+def test_the_reasons_are_joined_as_texts_toml_says(tmp_path: Path) -> None:
+    """The separator between a resource's reasons is a Japanese text like the others: data, in texts.toml."""
+    import shutil
+
+    from tests.test_template_records import compromise_case
+    from triage import paths
+    from triage.render import load_texts, render_summary
+
+    templates = tmp_path / "templates"
+    shutil.copytree(paths.templates_dir(), templates)
+    toml = templates / "texts.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace('reason_separator = "、"', 'reason_separator = " / "'),
+                    encoding="utf-8")
+    summary = render_summary(compromise_case(), load_texts(templates), account=load_report(REPORT), translation=None,
+                             jpy_per_usd=150.0, options={"aws_skipped": False, "translation_skipped": True})
+    [attachment] = summary.attachments
+    rows = list(csv.reader(io.StringIO(attachment.data.decode("utf-8-sig"), newline="")))
+    mumbai = next(row for row in rows if row[3] == "i-0ap50000000000001")
+    assert mumbai[8] == "最近作られた / 普段使っていないリージョンにある / 暗号資産のマイニングによく使われる種類"

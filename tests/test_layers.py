@@ -44,8 +44,8 @@ STAGE_OF = {
     "notify": ("triage.notify", "triage.outbox", "triage.answer", "triage.outcomes", "triage.output"),
     "run": ("triage.context", "triage.stages", "triage.pipeline", "triage.explain", "triage.services",
             "triage.daemon", "triage.status", "triage.dataset"),
-    "cli": ("triage.cli", "triage.__main__", "triage.arguments", "triage.commands", "triage.reporters",
-            "triage.terminal"),
+    "cli": ("triage.cli", "triage.__main__", "triage.arguments", "triage.commands", "triage.logconfig",
+            "triage.reporters", "triage.terminal"),
 }
 
 

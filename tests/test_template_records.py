@@ -30,7 +30,8 @@ from triage.account.remediation import left, load_remediation_rules
 from triage.account.report import AccountNotChecked, AccountReport, AccountsReport, CheckResult
 from triage.cases import Case
 from triage.render import Texts, load_texts, render_progress, render_reminder, render_summary, render_unreadable
-from triage.stored import SentSummary
+from triage.status import CaseStatus, StatusReport
+from triage.stored import CaseRow, OutboxItem, PassRow, SentSummary
 from triage.terminal import TerminalText
 from triage.translate.records import MAIL_STATUSES, Line, MailTranslation, Translation
 from triage.unreadable import UnreadableMail
@@ -206,6 +207,21 @@ def explained(texts: Texts, name: str) -> str:
     return "\n\n".join(terminal(texts).explanation(e) for e in explanations)
 
 
+def status_report(full: bool) -> StatusReport:
+    """`triage status` beside a running daemon: a case reminded and one acknowledged, a summary that failed
+    once and a reminder not tried yet, two folders' passes; or a fresh state with nothing in it."""
+    if not full:
+        return StatusReport(None, (), (), ())
+    row = CaseRow("17100200301", "compromised-account", "critical", WHEN, WHEN, 1, 2, WHEN, False)
+    cases = (CaseStatus(row, WHEN), CaseStatus(dataclasses.replace(row, case_id="mail-0123456789ab",
+                                                                   acknowledged=True, first_mail_at=None), None))
+    outbox = (OutboxItem("17100200301", "d1", "summary", {}, WHEN, 2, "the SMTP server refused"),
+              OutboxItem("17100200301", "d2", "reminder", {}, WHEN, 0, ""))
+    passes = (PassRow("imap://taro@imap.example.jp:993/INBOX", WHEN, "ok"),
+              PassRow("imap://taro@imap.example.jp:993/Junk", WHEN, "lost the IMAP connection"))
+    return StatusReport(4242, cases, outbox, passes)
+
+
 def terminal_renders(full: bool) -> list[Render]:
     report = full_report() if full else empty_report()
     many = [(report, False), (empty_report(), True), (AccountNotChecked("AccessDenied"), None)] if full else []
@@ -215,6 +231,7 @@ def terminal_renders(full: bool) -> list[Render]:
         lambda texts: terminal(texts).account(report, complete=not full),
         lambda texts: terminal(texts).accounts("123456789012", many),
         lambda texts: explained(texts, mail),
+        lambda texts: terminal(texts).status(status_report(full)),
     ]
 
 

@@ -8,7 +8,9 @@ must share its organizational domain with From):
 - Authentication-Results (RFC 8601) and ARC-Authentication-Results headers, believed only from the
   configured authserv-ids, and then only the topmost such header: the receiving server closest to the
   reader adds its header on top and removes forged copies of its own id, so anything lower may be the
-  sender's invention.
+  sender's invention. Nor when a host outside the trusted organisation added a Received header above it:
+  that host received the mail after the header was written, so the mailbox is not the trusted
+  provider's and the header came with the mail (a phish may carry a "mx.google.com; dmarc=pass" of its own).
 
 For AWS's own domains a signature that passes but is not aligned with From (anyone's mail sent through
 SES carries a valid `d=amazonses.com` signature) counts against the mail, never for it.
@@ -40,6 +42,20 @@ _TWO_LABEL_SUFFIXES = frozenset({
     "co.uk", "org.uk", "ac.uk", "gov.uk", "com.au", "net.au", "org.au", "co.nz", "com.br", "com.cn",
     "com.sg", "com.tw", "com.hk", "co.kr", "co.in", "co.za", "com.mx", "amazonaws.com.cn",
 })
+
+# One mail provider's own hosts live under several registered domains: a hop "by
+# TYCP286CA0001.outlook.office365.com" is Microsoft's, as is mx.microsoft.com's verdict. A trusted
+# authserv-id brings in the whole family of its registered domain. "*" stands for exactly one label (Amazon
+# SES receives mail on inbound-smtp.<region>.amazonaws.com; the rest of amazonaws.com is anyone's EC2).
+_PROVIDER_HOSTS = (
+    ("google.com", "gmail.com", "googlemail.com"),
+    ("outlook.com", "office365.com", "microsoft.com", "hotmail.com", "live.com"),
+    ("yahoo.com", "yahoo.co.jp", "yahoodns.net", "yahoo.net"),
+    ("icloud.com", "me.com", "mac.com", "apple.com"),
+    ("fastmail.com", "messagingengine.com", "fastmail.fm"),
+    ("zoho.com", "zohomail.com"),
+    ("amazonses.com", "inbound-smtp.*.amazonaws.com"),
+)
 
 
 @dataclass(frozen=True)
@@ -202,16 +218,28 @@ def _header_block(raw: bytes) -> bytes:
 
 
 def trusted_results(mail: Mail, trusted: tuple[str, ...], notes: list[str] | None = None) -> AuthResultsHeader | None:
-    """The topmost Authentication-Results (or ARC-Authentication-Results) header from a trusted authserv-id."""
+    """The topmost Authentication-Results (or ARC-Authentication-Results) header from a trusted authserv-id,
+    unless a host outside the trusted organisation added a Received header above it (see `received_by`)."""
     trusted_ids = tuple(t.lower().rstrip(".") for t in trusted)
+    outside = ""  # the first host outside the trusted organisation that received the mail, top down
     for name, value in mail.headers:
         lname = name.lower()
+        if lname == "received":
+            host = received_by(value)
+            if not outside and host and not within_trusted(host, trusted_ids):
+                outside = host
+            continue
         if lname not in ("authentication-results", "arc-authentication-results"):
             continue
         if lname == "arc-authentication-results":
             value = re.sub(r"^\s*i\s*=\s*\d+\s*;", "", value)
         parsed = parse_authentication_results(value)
         if parsed.authserv_id and any(_within(parsed.authserv_id, t) for t in trusted_ids):
+            if outside:
+                if notes is not None:
+                    notes.append(f"ignored {name} from {parsed.authserv_id}: {outside} received the mail after it, "
+                                 "and is not a server of a trusted authserv-id")
+                return None
             if notes is not None:
                 notes.append(f"believed the topmost trusted {name} header, from {parsed.authserv_id}")
             return parsed
@@ -219,6 +247,35 @@ def trusted_results(mail: Mail, trusted: tuple[str, ...], notes: list[str] | Non
             who = parsed.authserv_id or "no authserv-id"
             notes.append(f"ignored {name} from {who}: not a trusted authserv-id")
     return None
+
+
+_RECEIVED_BY = re.compile(r"\bby\s+([A-Za-z0-9][A-Za-z0-9.-]{0,253})")
+
+
+def received_by(received: str) -> str:
+    """The host that added a Received header ("… by mx1.corp.example.com with ESMTP …"); "" when it names an
+    address only (Gmail's own hops write "by 2002:a05:…"), a bare host name ("by localhost") or none."""
+    m = _RECEIVED_BY.search(received)
+    host = m.group(1).lower().rstrip(".") if m else ""
+    return "" if not host or re.fullmatch(r"[0-9.]+", host) or "." not in host else host
+
+
+def within_trusted(host: str, trusted: tuple[str, ...]) -> bool:
+    """Whether `host` belongs to the organisation of a trusted authserv-id: the id's registered domain
+    (mx.google.com → any host under google.com; a corporate mx.corp.example.com → smtp-in2.example.com), and
+    the other domains of the same provider (`_PROVIDER_HOSTS`)."""
+    host = host.lower().rstrip(".")
+    orgs = {organizational_domain(t.lower().rstrip(".")) for t in trusted}
+    patterns = orgs.union(*(family for family in _PROVIDER_HOSTS if orgs.intersection(family)))
+    return any(_host_matches(host, p) for p in patterns)
+
+
+def _host_matches(host: str, pattern: str) -> bool:
+    """`host` is `pattern` or under it; a "*" label in `pattern` matches exactly one label."""
+    if "*" not in pattern:
+        return _within(host, pattern)
+    want, got = pattern.split("."), host.split(".")
+    return len(got) == len(want) and all(w in ("*", g) for w, g in zip(want, got, strict=True))
 
 
 def parse_authentication_results(value: str) -> AuthResultsHeader:

@@ -9,7 +9,6 @@ is a member of `ExitStatus`.
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
 import sys
 import traceback
@@ -17,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import IO
 
+from triage import logconfig
 from triage.arguments import build_parser
 from triage.commands import Streams, run
 from triage.errors import ExitStatus, TriageError
@@ -38,12 +38,7 @@ class Environment:
 def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> int:
     env = env or Environment()
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.debug else logging.WARNING,
-        format="triage: %(levelname)s: %(message)s",
-        stream=env.stderr,
-        force=True,
-    )
+    logconfig.configure(env.stderr, debug=args.debug)
     try:
         return run(args, streams(env))
     except TriageError as exc:

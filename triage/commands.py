@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from triage import paths
 from triage.config import Config, load_config
 from triage.dataset import check_dataset
-from triage.errors import ConfigError, ExitStatus
+from triage.errors import ConfigError, ExitStatus, SourceError, SourceLostError
 from triage.reporters import ProgressLine, Write
 
 if TYPE_CHECKING:
@@ -88,13 +88,22 @@ def scan(args: argparse.Namespace, config: Config, streams: Streams) -> int:
         # neither compiles a rule nor imports the stages.
         services = services_from_config(config, options, env, state=state)
         ctx = lazy_context(config, rules_dir, paths.templates_dir(env), options, services)
-        totals = scan_mail(ctx, source, state, reporter)
+        try:
+            totals = scan_mail(ctx, source, state, reporter)
+        except SourceLostError as exc:
+            raise SourceLostError(_scan_again(exc)) from None
     reporter.finish(totals)
-    problem = totals.interrupted or (totals.errors[0] if totals.errors else "")
+    problem = _scan_again(totals.interrupted) if totals.interrupted else (totals.errors[0] if totals.errors else "")
     if problem:
         streams.err(f"triage: {problem}")
         return int(ExitStatus.BAD_INPUT)
     return int(ExitStatus.OK)
+
+
+def _scan_again(exc: SourceError) -> str:
+    """A scan cut short by a lost connection ends; running it again goes on where it stopped. (The daemon
+    reconnects by itself, and says so instead.)"""
+    return f"{exc}, run the scan again" if isinstance(exc, SourceLostError) else str(exc)
 
 
 def daemon(args: argparse.Namespace, config: Config, streams: Streams) -> int:
@@ -116,15 +125,18 @@ def daemon(args: argparse.Namespace, config: Config, streams: Streams) -> int:
 
 def status(args: argparse.Namespace, config: Config, streams: Streams) -> int:
     from triage.classify import load_rules
+    from triage.render import check_templates
     from triage.state import holder, open_state
-    from triage.status import gather, status_json, status_text
+    from triage.status import gather, status_json
 
     path = _state_path(args, streams.environ)
     kinds = load_rules(paths.rules_dir(streams.environ), config.rules.extra).kinds
+    if not args.json:  # its one template, before the state is opened
+        check_templates(paths.templates_dir(streams.environ), ("terminal_status.txt.j2",))
     with open_state(path, shared=True) as state:
         report = gather(state, holder(path), kinds, config.notify.remind_every_hours)
     streams.out(json.dumps(status_json(report), ensure_ascii=False) if args.json
-                else status_text(report).removesuffix("\n"))
+                else _terminal(streams).status(report))
     return int(ExitStatus.OK)
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from triage.config import Config
+from triage.errors import SourceError
 
 if TYPE_CHECKING:
     from triage.account.remediation import RemediationRules
@@ -62,7 +63,7 @@ class ScanTotals:
     sent: int = 0
     printed: int = 0
     errors: list[str] = field(default_factory=list)  # deliveries that failed (retried on the next scan)
-    interrupted: str = ""  # the source failed part-way; what was read before is handled and kept
+    interrupted: SourceError | None = None  # the source failed part-way; what was read before is kept
     alarms: int = 0  # AWS-looking mails that could not be read, told to the owner
     delivery_stopped: str = ""  # the SMTP login was refused: nothing more is sent in this run
 

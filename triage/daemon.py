@@ -44,7 +44,6 @@ from triage.errors import (
     ExitStatus,
     ImapLoginError,
     RulesError,
-    SourceError,
     TokenCommandError,
     TriageError,
 )
@@ -241,8 +240,8 @@ class Daemon:
         totals = scan(ctx, self.source, self.state, LogReporter())
         for error in totals.errors:
             log.error("%s", error)
-        if totals.interrupted:
-            raise SourceError(totals.interrupted)
+        if totals.interrupted is not None:
+            raise totals.interrupted
 
     def send_reminders(self, now: datetime) -> None:
         every = self.loaded.config.notify.remind_every_hours

@@ -34,6 +34,12 @@ class SourceError(TriageError):
     """A mail source cannot be read (missing path, unreadable mbox, IMAP failure)."""
 
 
+class SourceLostError(SourceError):
+    """The source went away part-way (the IMAP connection dropped): the mail read so far is handled and kept,
+    and reading again goes on from there. The message states only that; `scan` adds its advice (run it
+    again), the daemon its own (it reconnects by itself)."""
+
+
 class ImapLoginError(SourceError):
     """The IMAP server refused the credentials."""
 

@@ -32,7 +32,7 @@ from email.generator import BytesGenerator
 from io import BytesIO
 from pathlib import Path
 
-from triage.authenticate import Authenticity, organizational_domain, trusted_results
+from triage.authenticate import Authenticity, trusted_results
 from triage.errors import RulesError
 from triage.forwarders import is_forwarder
 from triage.headers import decode_header
@@ -167,36 +167,18 @@ def _as_received(original: Mail, trusted: tuple[str, ...]) -> Mail:
     """An attached original came through someone else's mailbox. Its Authentication-Results are believed
     only when the topmost one is from a trusted authserv-id (the server that received it, which removes
     forged copies of its own); below an untrusted one, a forged "trusted" header could vouch for a phish.
-    Nor when a server outside that organisation received the mail after it was written (a Received header
-    above it "by mx1.corp.example.com"): the mailbox was elsewhere, and the header came with the phish."""
+    `trusted_results` adds the rule for every mail: not when a server outside that organisation received the
+    mail after the header was written."""
     names = ("authentication-results", "arc-authentication-results")
-    top = next(((k, v) for k, v in original.headers if k.lower() in names), None)
+    top = next((i for i, (k, _) in enumerate(original.headers) if k.lower() in names), None)
     if top is None:
         return original
-    above = [v for k, v in original.headers[:original.headers.index(top)] if k.lower() == "received"]
-    outside = next((h for h in map(_received_by, above) if h and not _within_trusted(h, trusted)), "")
-    if trusted_results(replace(original, headers=(top,)), trusted) is not None and not outside:
+    notes: list[str] = []
+    if trusted_results(replace(original, headers=original.headers[: top + 1]), trusted, notes) is not None:
         return original
-    if outside:
-        log.info("%s: the attached original's %s header names a trusted server, but %s received the mail after "
-                 "it: not believed", original.origin, top[0], outside)
+    log.info("%s: the attached original's Authentication-Results are not believed: %s", original.origin,
+             notes[-1] if notes else "none from a trusted authserv-id")
     return replace(original, headers=tuple((k, v) for k, v in original.headers if k.lower() not in names))
-
-
-_RECEIVED_BY = re.compile(r"\bby\s+([A-Za-z0-9][A-Za-z0-9.-]{0,253})")
-
-
-def _received_by(received: str) -> str:
-    """The host that added a Received header ("… by mx1.corp.example.com with ESMTP …"); "" when it names an
-    address only (Gmail's own hops write "by 2002:a05:…") or none."""
-    m = _RECEIVED_BY.search(received)
-    host = m.group(1).lower().rstrip(".") if m else ""
-    return "" if not host or re.fullmatch(r"[0-9.]+", host) or "." not in host else host
-
-
-def _within_trusted(host: str, trusted: tuple[str, ...]) -> bool:
-    """Whether `host` belongs to the organisation of a trusted authserv-id (mx.google.com → google.com)."""
-    return any(host == d or host.endswith("." + d) for d in {organizational_domain(t.lower()) for t in trusted})
 
 
 def find_originals(mail: Mail, formats: ForwardFormats, *,

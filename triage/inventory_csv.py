@@ -35,6 +35,7 @@ class CsvWords:
     yes: str
     no: str
     account_wide: str  # the region name of IAM and other account-wide things
+    reason_separator: str  # between the reasons of one resource
     type_names: Mapping[str, str]
     reason_names: Mapping[str, str]
 
@@ -59,7 +60,7 @@ def _row(r: Resource, region_name: str, words: CsvWords) -> list[str]:
     cells = [
         r.region, region_name, words.type_names.get(r.resource_type, r.resource_type), inert(r.id), inert(r.name),
         inert(r.state or ""), _when(r.created), words.yes if r.suspicious else words.no,
-        "、".join(words.reason_names.get(reason, reason) for reason in r.reasons),
+        words.reason_separator.join(words.reason_names.get(reason, reason) for reason in r.reasons),
         console.resource_url(r.region, r.resource_type),
     ]
     return [safe_cell(cell) for cell in cells]

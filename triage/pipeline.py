@@ -61,5 +61,5 @@ def scan(ctx: Context, source: Source, state: State, reporter: Reporter) -> Scan
             for checkpoint in checkpoints:
                 state.set_mailbox(checkpoint.mailbox, Mailbox(checkpoint.uidvalidity, checkpoint.last_uid))
     if interrupted is not None:
-        totals.interrupted = str(interrupted)
+        totals.interrupted = interrupted
     return totals

@@ -282,12 +282,12 @@ def _inventory_attachment(case: Case, account: CheckResult | None, texts: Texts)
     words_module: Any = texts.env.get_template("_account_words.j2").module  # its {% set %} names
     try:
         words = CsvWords(columns=tuple(t["columns"]), yes=t["yes"], no=t["no"], account_wide=t["account_wide"],
-                         type_names=words_module.type_names,
+                         reason_separator=t["reason_separator"], type_names=words_module.type_names,
                          reason_names=words_module.reason_names)
         filename = str(t["filename"]).format(case_id=case.case_id)
     except (KeyError, TypeError, AttributeError) as exc:
-        raise RulesError(f"texts.toml: [inventory_csv] needs filename, columns, yes, no, account_wide ({exc})"
-                         ) from None
+        raise RulesError("texts.toml: [inventory_csv] needs filename, columns, yes, no, account_wide, "
+                         f"reason_separator ({exc})") from None
     return (Attachment(filename, "text", "csv", inventory_csv(account, words)),)
 
 

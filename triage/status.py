@@ -1,7 +1,8 @@
 """What `triage status` shows: the open cases, the outbox, the last pass per folder, who holds the state.
 
-`gather` reads it from a state opened beside the daemon (shared, it never waits); `status_text` and
-`status_json` only format. Times are shown in Japan time, as the summaries write them.
+`gather` reads it from a state opened beside the daemon (shared, it never waits); `status_json` only
+formats, in Japan time as the summaries write it. The text for the terminal is a template
+(templates/terminal_status.txt.j2, rendered by triage.terminal).
 """
 
 from __future__ import annotations
@@ -41,41 +42,6 @@ def next_reminder(row: CaseRow, kinds: Kinds, every_hours: float) -> datetime | 
             or row.last_sent_at is None):
         return None
     return row.last_sent_at + timedelta(hours=every_hours)
-
-
-def _jst(value: datetime | None) -> str:
-    return value.astimezone(JST).strftime("%Y-%m-%d %H:%M JST") if value else "-"
-
-
-def status_text(report: StatusReport) -> str:
-    lines = [f"daemon: running (pid {report.holder})" if report.holder else "daemon: not running", ""]
-    lines.append(f"cases: {len(report.cases)}")
-    header = ("case", "kind", "severity", "first mail", "last mail", "sent", "acknowledged", "next reminder")
-    rows: list[tuple[str, ...]] = [
-        (c.row.case_id, c.row.kind, c.row.severity, _jst(c.row.first_mail_at), _jst(c.row.last_mail_at),
-         f"{c.row.summaries_sent}+{c.row.reminders_sent}", "yes" if c.row.acknowledged else "no",
-         _jst(c.next_reminder)) for c in report.cases]
-    if rows:
-        lines.extend(_table(header, rows))
-    lines.append("")
-    lines.append(f"outbox: {len(report.outbox)} waiting")
-    for item in report.outbox:
-        lines.append(f"  {item.case_id} ({item.channel}) queued {_jst(item.queued_at)}, {item.attempts} attempt(s)"
-                     + (f", last error: {item.last_error}" if item.last_error else ""))
-    lines.append("")
-    lines.append("last pass:")
-    for p in report.passes:
-        lines.append(f"  {p.mailbox}: {_jst(p.at)} {p.outcome}")
-    if not report.passes:
-        lines.append("  none yet")
-    if report.cases and any(not c.row.acknowledged for c in report.cases):
-        lines.extend(["", "acknowledge a case (its reminders stop): triage ack CASE, or triage ack --all"])
-    return "\n".join(lines) + "\n"
-
-
-def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> list[str]:
-    widths = [max(len(r[i]) for r in (header, *rows)) for i in range(len(header))]
-    return ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in (header, *rows)]
 
 
 def status_json(report: StatusReport) -> dict[str, Any]:

@@ -1,5 +1,5 @@
 """What a person reads on the terminal: the scan's table and cases, the account's tables, the explanation of
-one mail, the progress line.
+one mail, `triage status`, the progress line.
 
 The texts are templates (templates/terminal_*.txt.j2) rendered in triage.templating's environment, so every
 value from a mail or from the AWS account (a Subject, a sender, a resource's name, an error AWS sent) is
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Sequence
+from datetime import datetime
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,11 +34,13 @@ if TYPE_CHECKING:
     from triage.outcomes import CaseOutcome, Skipped
     from triage.pipeline import ScanTotals
     from triage.render import Summary
+    from triage.status import StatusReport
 
 Row = tuple[object, ...]
 
 NOTHING_ABOUT_AWS = "No new mail about AWS."
-TEMPLATES = ("terminal_scan.txt.j2", "terminal_account.txt.j2", "terminal_accounts.txt.j2", "terminal_explain.txt.j2")
+TEMPLATES = ("terminal_scan.txt.j2", "terminal_account.txt.j2", "terminal_accounts.txt.j2", "terminal_explain.txt.j2",
+             "terminal_status.txt.j2")
 
 
 class TerminalText:
@@ -50,7 +53,8 @@ class TerminalText:
     def env(self) -> jinja2.Environment:
         from triage.templating import environment
 
-        return environment(self.templates_dir, {"table": table, "resource_rows": resource_rows})
+        return environment(self.templates_dir, {"table": table, "resource_rows": resource_rows, "jst": jst_minute,
+                                                "own": _own})
 
     def _render(self, name: str, **values: Any) -> str:
         return self.env.get_template(name).render(**values).rstrip("\n")
@@ -85,12 +89,22 @@ class TerminalText:
         return self._render("terminal_explain.txt.j2", e=e, c=e.classification, path=_own(str(e.path)),
                             rules=rules, sources=sources)
 
+    def status(self, report: StatusReport) -> str:
+        """`triage status`: whether the daemon runs, the cases with their next reminder, the outbox, the last
+        pass per folder."""
+        return self._render("terminal_status.txt.j2", report=report)
+
 
 def scan_row(item: ClassifiedMail) -> Row:
     """A mail's row in the scan table; the date in Japan time, as in the summaries (the column says so)."""
     mail = item.mail
     date = mail.date.astimezone(JST).strftime("%Y-%m-%d %H:%M") if mail.date else "-"
     return (date, item.severity, item.kind, item.authenticity.verdict, mail.sender.address or "-", mail.subject or "-")
+
+
+def jst_minute(value: datetime | None) -> str:
+    """`{{ when|jst }}`: a time as the terminal shows it, in Japan time ("-" for none)."""
+    return value.astimezone(JST).strftime("%Y-%m-%d %H:%M JST") if value else "-"
 
 
 def totals_line(t: ScanTotals) -> str:

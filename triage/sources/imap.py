@@ -33,7 +33,14 @@ from imapclient.imapclient import JUNK
 
 from triage import oauth2
 from triage.backoff import Backoff
-from triage.errors import ConfigError, ImapConnectError, ImapLoginError, SourceError, TriageError
+from triage.errors import (
+    ConfigError,
+    ImapConnectError,
+    ImapLoginError,
+    SourceError,
+    SourceLostError,
+    TriageError,
+)
 from triage.headers import decode_header, split_addresses, unfold
 from triage.mail import Origin, RawMail, normalize_message_id
 from triage.sources.batches import Batch, Checkpoint, mailbox_changed
@@ -87,8 +94,8 @@ class ImapSource:
                     handed += len(batch.mails) + len(batch.unreadable)
                     yield replace(batch, total=before + (batch.total or 0))
         except (IMAPClientError, OSError) as exc:
-            raise SourceError(f"lost the IMAP connection to {self.settings.host}: {exc}; "
-                              f"mail read so far is kept, run the scan again") from None
+            raise SourceLostError(f"lost the IMAP connection to {self.settings.host}: {exc}; "
+                                  f"mail read so far is kept") from None
         finally:
             _logout(client)
 
