@@ -167,9 +167,10 @@ def main() -> int:
     os.environ["AWS_ENDPOINT_URL"] = proxy_end.recv()
     try:
         concurrent, report, _, tasks = run(None, 24, 6)
-        many_time, many = 0.0, None
+        many_time, many, per_call = 0.0, None, 0.0
         if accounts > 1:  # issue 15's comparison only: K accounts against the one account just measured
             many_time, many = run_all_accounts()
+            per_call = cpu_per_call()
         else:
             sequential, seq_report, busy, _ = run(None, 1, 1)
             regional = {r: t for r, t in busy.items() if r != "global"}
@@ -185,7 +186,7 @@ def main() -> int:
     print(f"concurrent sweep (24 in flight, 6 per region): {concurrent:7.2f} s   "
           f"(CPU of this process: {CPU_SECONDS[(None, 24)]:.2f} s)")
     if accounts > 1:
-        return compare_accounts(accounts, concurrent, report, many_time, many)
+        return compare_accounts(accounts, concurrent, report, many_time, many, per_call, tasks)
     assert len(report.resources) == len(seq_report.resources), "both sweeps must see the same account"
     print(f"sequential sweep (the same calls, one by one):  {sequential:7.2f} s")
     print(f"slowest region {slowest}, its calls one by one:  {regional[slowest]:7.2f} s")
@@ -201,7 +202,27 @@ def main() -> int:
     return 0
 
 
-def compare_accounts(accounts: int, concurrent: float, report: Any, many_time: float, many: Any) -> int:
+def cpu_per_call(calls: int = 240) -> float:
+    """This process's CPU for one botocore call of the smallest kind (DescribeKeyPairs, an empty answer),
+    made `calls` times, 24 at once, through a client as the sweep makes them: what a call costs before any
+    answer is read. The proxy's delay is waiting, not CPU."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from triage.account.plan import allowed_operations, session_policy
+    from triage.account.session import open_clients, read_only_models
+
+    clients = open_clients(None, session_policy=session_policy(), models=read_only_models(allowed_operations()),
+                           pool_size=28)
+    ec2 = clients.client("ec2", "eu-north-1")
+    ec2.describe_key_pairs()  # the client made, its connection open
+    start = time.process_time()
+    with ThreadPoolExecutor(24) as pool:
+        list(pool.map(lambda _: ec2.describe_key_pairs(), range(calls)))
+    return (time.process_time() - start) / calls
+
+
+def compare_accounts(accounts: int, concurrent: float, report: Any, many_time: float, many: Any,
+                     per_call: float, calls: int) -> int:
     """Issue 15's goal: K accounts x all regions in the one pool, against one account in the same run."""
     checked = [r for r in many.reports if r.checked]
     assert len(many.reports) == accounts == len(checked), [getattr(r, "reason", "") for r in many.reports]
@@ -211,6 +232,9 @@ def compare_accounts(accounts: int, concurrent: float, report: Any, many_time: f
           f"({sum(len(r.resources) for r in checked)} resources; CPU of this process: {CPU_SECONDS['accounts']:.2f} s)")
     print(f"{accounts} accounts / one account: {ratio:4.2f}x   (goal for 5 accounts <= 2x: "
           f"{'met' if ratio <= 2 else 'MISSED'})")
+    print(f"botocore's CPU per call (DescribeKeyPairs, 24 at once): {per_call * 1000:.1f} ms; an account's "
+          f"{calls} calls: {per_call * calls:.2f} s at least; {accounts} accounts, one interpreter lock: "
+          f"{accounts * per_call * calls:.2f} s at least, against {2 * concurrent:.2f} s for 2x one account")
     return 0
 
 
