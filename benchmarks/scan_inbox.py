@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import math
 import os
 import pickle
 import statistics
@@ -229,14 +230,18 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.skip_fetch_all:
         rows[0] = ("fetch-all (given, earlier run)", "fetch-all")
     for label, key in rows:
+        if key == "fetch-all" and math.isnan(base):
+            print(f"{'fetch-all + parse (baseline)':<34}{'not measured (--skip-fetch-all)':>30}")
+            continue
         times = [r.seconds for r in results[key]]
         ratio = f"{median(results[key]) / first_s * 100:.1f}% of first" if key in ("rescan", "idle floor") \
             else f"{median(results[key]) / floor_s:.2f}x floor"
         print(f"{label:<34}{statistics.median(times):>10.3f}{min(times):>9.3f}{max(times):>9.3f}  {ratio}")
     print(f"{'triage peak RSS':<34}{rss:>9.0f} MB")
     print()
-    print(f"N={args.messages}: first scan {first_s / floor_s:.1f}x the floor, {base / first_s:.1f}x faster than "
-          f"fetch-all; rescan {rescan_s / first_s * 100:.1f}% of first; peak RSS {rss:.0f} MB")
+    against_base = "fetch-all not measured" if math.isnan(base) else f"{base / first_s:.1f}x faster than fetch-all"
+    print(f"N={args.messages}: first scan {first_s / floor_s:.1f}x the floor, {against_base}; "
+          f"rescan {rescan_s / first_s * 100:.1f}% of first; peak RSS {rss:.0f} MB")
 
 
 if __name__ == "__main__":
