@@ -10,7 +10,9 @@ times, in rounds so that the machine's load falls on all of them alike:
   rescan     `triage scan --offline` again, with nothing new
   idle floor a bare process: log in and SEARCH above the highest UID (what a rescan cannot avoid either)
 
-Ratios are what count (the machine may be shared); each figure is the median of its three runs. Before
+Ratios are what count (the machine may be shared); each figure is the median of its three runs. The CPU
+column (user + system seconds of the process) moves less with the machine's load than the wall time: the
+floor mostly waits for the server, triage mostly computes, so load stretches triage's wall time more. Before
 the rounds, the floor and triage run once each: the server warms its caches, Python writes the bytecode
 (as on any installed system) and triage remembers the data set's verdict (triage.dataset).
 
@@ -22,8 +24,10 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import math
 import os
 import pickle
+import resource
 import statistics
 import subprocess
 import sys
@@ -50,6 +54,7 @@ class Run:
     seconds: float
     rss_mb: float
     output: str
+    cpu: float = float("nan")  # user + system seconds of the process and its children
 
 
 # --- the mailbox --------------------------------------------------------------------------------------
@@ -114,21 +119,24 @@ def fill(user: dovecot.ImapUser, mails: Sequence[inbox.Generated]) -> list[int]:
 
 def run(argv: list[str], *, stdin: str = "", env: dict[str, str] | None = None) -> Run:
     """One process, timed from start to exit."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                env=env, cwd=HERE.parent)
     out, err = process.communicate(stdin.encode())
     seconds = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if process.returncode:
         raise RuntimeError(f"{' '.join(argv)} exited {process.returncode}: {err.decode()[-2000:]}")
-    return Run(seconds, 0.0, out.decode())
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    return Run(seconds, 0.0, out.decode(), cpu)
 
 
 def run_rss(argv: list[str], *, env: dict[str, str], report: Path) -> Run:
     """Like `run`, through benchmarks/_measure.py, which times the command and knows its true peak RSS."""
     done = run([sys.executable, str(HERE / "_measure.py"), str(report), *argv], env=env)
     measured = json.loads(report.read_text())
-    return Run(measured["seconds"], measured["rss_kb"] / 1024, done.output)
+    return Run(measured["seconds"], measured["rss_kb"] / 1024, done.output, done.cpu)
 
 
 def triage_command() -> list[str]:
@@ -222,21 +230,27 @@ def main(argv: Sequence[str] | None = None) -> None:
     print(f"load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} on {os.cpu_count()} CPUs, "
           f"{datetime.now():%Y-%m-%d %H:%M}")
     print()
-    print(f"{'measure':<34}{'median s':>10}{'min s':>9}{'max s':>9}{'ratio':>12}")
+    print(f"{'measure':<34}{'median s':>10}{'min s':>9}{'max s':>9}{'ratio':>12}{'':>13}{'CPU s':>7}")
     rows = [("fetch-all + parse (baseline)", "fetch-all"), ("floor (SEARCH + FETCH AWS)", "floor"),
             ("triage scan, first", "first"), ("triage scan, nothing new", "rescan"),
             ("floor, nothing new (SEARCH only)", "idle floor")]
     if args.skip_fetch_all:
         rows[0] = ("fetch-all (given, earlier run)", "fetch-all")
     for label, key in rows:
+        if key == "fetch-all" and math.isnan(base):
+            print(f"{'fetch-all + parse (baseline)':<34}{'not measured (--skip-fetch-all)':>30}")
+            continue
         times = [r.seconds for r in results[key]]
         ratio = f"{median(results[key]) / first_s * 100:.1f}% of first" if key in ("rescan", "idle floor") \
             else f"{median(results[key]) / floor_s:.2f}x floor"
-        print(f"{label:<34}{statistics.median(times):>10.3f}{min(times):>9.3f}{max(times):>9.3f}  {ratio}")
+        cpu = statistics.median(r.cpu for r in results[key])
+        print(f"{label:<34}{statistics.median(times):>10.3f}{min(times):>9.3f}{max(times):>9.3f}  {ratio:<21}"
+              f"{cpu:>7.3f}")
     print(f"{'triage peak RSS':<34}{rss:>9.0f} MB")
     print()
-    print(f"N={args.messages}: first scan {first_s / floor_s:.1f}x the floor, {base / first_s:.1f}x faster than "
-          f"fetch-all; rescan {rescan_s / first_s * 100:.1f}% of first; peak RSS {rss:.0f} MB")
+    against_base = "fetch-all not measured" if math.isnan(base) else f"{base / first_s:.1f}x faster than fetch-all"
+    print(f"N={args.messages}: first scan {first_s / floor_s:.1f}x the floor, {against_base}; "
+          f"rescan {rescan_s / first_s * 100:.1f}% of first; peak RSS {rss:.0f} MB")
 
 
 if __name__ == "__main__":

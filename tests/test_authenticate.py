@@ -272,6 +272,18 @@ def test_parse_results_with_comments_quotes_and_version():
     assert parsed.results[1].prop("smtp.mailfrom") == "x@y.example"
 
 
+def test_parse_results_with_escapes_and_quotes_in_and_around_comments():
+    parsed = parse_authentication_results(
+        'mx.example; dkim=pass (a \\) still (deep) comment) header.d=ok.example header.b="x(y;z)"; '
+        'spf=fail (a " in a comment) smtp.mailfrom=b.example; arc=none \\(not a comment)'
+    )
+    assert [(r.method, r.result, r.properties) for r in parsed.results] == [
+        ("dkim", "pass", (("header.d", "ok.example"), ("header.b", "x(y;z)"))),
+        ("spf", "fail", (("smtp.mailfrom", "b.example"),)),
+        ("arc", "none", ()),
+    ]
+
+
 def test_parse_results_without_authserv_id():
     parsed = parse_authentication_results("spf=pass smtp.mailfrom=a.example; dkim=pass header.d=a.example")
     assert parsed.authserv_id == ""

@@ -34,7 +34,7 @@ STAGE_OF = {
     STATE: ("triage.state",),
     "source": ("triage.sources", "triage.sources.batches", "triage.sources.narrowing", "triage.sources.files",
                "triage.sources.imap", "triage.relevance", "triage.forwarders", "triage.oauth2"),
-    "parse": ("triage.parse", "triage.htmltext", "triage.unreadable"),
+    "parse": ("triage.parse", "triage.mailparser_read", "triage.htmltext", "triage.unreadable"),
     "authenticate": ("triage.authenticate", "triage.forward"),
     "classify": ("triage.classify", "triage.entities", "triage.signals", "triage.lookalike"),
     "case": ("triage.cases", "triage.known_accounts", "triage.judging"),

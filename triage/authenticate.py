@@ -306,34 +306,43 @@ def parse_authentication_results(value: str) -> AuthResultsHeader:
     return AuthResultsHeader(authserv_id, tuple(results))
 
 
+_COMMENT_SPECIAL = re.compile(r'[\\"()]')  # what _strip_comments acts on; every other character is copied
+
+
 def _strip_comments(value: str) -> str:
-    out, depth, quoted, escaped = [], 0, False, False
-    for ch in value:
-        if escaped:
-            escaped = False
+    """`value` without its (comments), nested ones too; not inside "quotes", not an escaped \\( or \\)."""
+    if "(" not in value:
+        return value
+    out: list[str] = []
+    depth, quoted, pos = 0, False, 0
+    while True:
+        special = _COMMENT_SPECIAL.search(value, pos)
+        at = special.start() if special else len(value)
+        if depth == 0:
+            out.append(value[pos:at])
+        if special is None:
+            return "".join(out)
+        ch = special.group()
+        pos = at + 1
+        if ch == "\\":  # it and the character it escapes, kept outside a comment
             if depth == 0:
-                out.append(ch)
-            continue
-        if ch == "\\":
-            escaped = True
-            if depth == 0:
-                out.append(ch)
+                out.append(value[at:at + 2])
+            pos = at + 2
             continue
         if ch == '"' and depth == 0:
             quoted = not quoted
         if not quoted and ch == "(":
             depth += 1
-            continue
-        if not quoted and ch == ")" and depth:
+        elif not quoted and ch == ")" and depth:
             depth -= 1
-            continue
-        if depth == 0:
+        elif depth == 0:
             out.append(ch)
-    return "".join(out)
 
 
 def _split_outside_quotes(text: str, sep: str | None) -> list[str]:
     """Split on `sep` (None: whitespace) except inside double quotes."""
+    if '"' not in text:
+        return text.split() if sep is None else [p.strip() for p in text.split(sep) if p.strip()]
     out: list[str] = []
     current: list[str] = []
     quoted = False

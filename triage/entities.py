@@ -58,13 +58,15 @@ _IPV6 = re.compile(r"(?<![\w:.])((?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4})(?![
 # would walk the rest of the run from each of them (quadratic).
 _AFTER_NO_DIGIT = r"(?<![\d,])"
 _NUMBER = r"(\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|\d+(?:\.\d{1,2})?)"
+# Each with the literals one of which any match holds: a text with none of them is not searched.
 _AMOUNTS = (
-    (re.compile(r"(?:US\s?\$|\$|\bUSD\s?)\s?" + _NUMBER), "USD"),
-    (re.compile(_AFTER_NO_DIGIT + _NUMBER + r"\s?(?:USD\b|US dollars|米ドル|ドル)"), "USD"),
-    (re.compile(r"(?:[¥￥]|\bJPY\s?)\s?" + _NUMBER), "JPY"),
-    (re.compile(_AFTER_NO_DIGIT + _NUMBER + r"\s?(?:円|JPY\b)"), "JPY"),
-    (re.compile(r"(?:€|\bEUR\s?)\s?" + _NUMBER), "EUR"),
-    (re.compile(_AFTER_NO_DIGIT + _NUMBER + r"\s?EUR\b"), "EUR"),
+    (re.compile(r"(?:US\s?\$|\$|\bUSD\s?)\s?" + _NUMBER), "USD", ("$", "USD")),
+    (re.compile(_AFTER_NO_DIGIT + _NUMBER + r"\s?(?:USD\b|US dollars|米ドル|ドル)"), "USD",
+     ("USD", "US dollars", "ドル")),
+    (re.compile(r"(?:[¥￥]|\bJPY\s?)\s?" + _NUMBER), "JPY", ("¥", "￥", "JPY")),
+    (re.compile(_AFTER_NO_DIGIT + _NUMBER + r"\s?(?:円|JPY\b)"), "JPY", ("円", "JPY")),
+    (re.compile(r"(?:€|\bEUR\s?)\s?" + _NUMBER), "EUR", ("€", "EUR")),
+    (re.compile(_AFTER_NO_DIGIT + _NUMBER + r"\s?EUR\b"), "EUR", ("EUR",)),
 )
 
 _MONTHS = {m: i + 1 for i, m in enumerate(
@@ -149,7 +151,9 @@ def _ips(text: str) -> tuple[str, ...]:
 def _amounts(text: str) -> tuple[Amount, ...]:
     taken = bytearray(len(text))  # 1 where an amount was found: linear in the text, however many amounts
     found: list[tuple[int, Amount]] = []
-    for pattern, currency in _AMOUNTS:
+    for pattern, currency, literals in _AMOUNTS:
+        if not any(literal in text for literal in literals):
+            continue
         for m in pattern.finditer(text):
             if any(taken[m.start():m.end()]):
                 continue
@@ -165,7 +169,7 @@ def _amounts(text: str) -> tuple[Amount, ...]:
 def _dates(text: str, sent: datetime | None) -> tuple[tuple[date, ...], tuple[date, ...]]:
     dates: list[tuple[int, date]] = []
     deadlines: list[tuple[int, date]] = []
-    for pattern, order in _DATES:
+    for pattern, order in _DATES if "20" in text else ():  # every date pattern names its year as 20\d\d
         for m in pattern.finditer(text):
             day = _to_date(m.groups(), order)
             if day is None:

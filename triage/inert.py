@@ -57,7 +57,10 @@ def one_line(value: str) -> str:
 
 def has_hidden_chars(value: object) -> bool:
     """True when `value` holds a character a reader cannot see or that reorders text (or a control)."""
-    return any(_is_hidden(ch) or _is_control(ch) for ch in str(value))
+    text = str(value)
+    # A printable string holds no Cc, Cf, Zl or Zp character (str.isprintable is False for each): the
+    # character walk below is for the rest, which is mostly Japanese text with line breaks.
+    return not text.isprintable() and any(_is_hidden(ch) or _is_control(ch) for ch in text)
 
 
 def defang_url(url: str) -> str:
@@ -78,7 +81,7 @@ def _defang(match: re.Match[str]) -> str:
 
 
 def _visible(value: str) -> str:
-    if value.isascii() and value.isprintable():
+    if value.isprintable():  # no control or format character (see has_hidden_chars): nothing to show
         return value
     out: list[str] = []
     for ch in value:

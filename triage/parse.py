@@ -1,6 +1,6 @@
 """Raw bytes → `Mail`, with mail-parser.
 
-mail-parser supplies the metadata it gets right (addresses, date, Message-ID, defects, attachments). Text
+mail-parser supplies the date and the defects (triage.mailparser_read: only what is read of it). Text
 parts and encoded-word headers are decoded here with the Japanese charset fixes of `charsets`, because
 mail-parser returns 7-bit ISO-2022-JP undecoded and garbles the Windows variants.
 
@@ -19,15 +19,11 @@ import logging
 import re
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from triage.charsets import decode_text
 from triage.headers import decode_header, decode_header_checked, parse_date, sane_date, split_addresses, unfold
 from triage.htmltext import html_to_text, urls_in_text
 from triage.mail import Address, Attachment, Mail, RawMail, normalize_message_id
-
-if TYPE_CHECKING:
-    import mailparser
 
 log = logging.getLogger(__name__)
 
@@ -115,14 +111,14 @@ def _without_nul_in_headers(data: bytes) -> tuple[bytes, list[str]]:
 
 
 def _read(data: bytes) -> tuple[email.message.Message, datetime | None, list[str]]:
-    """The message, its date and the defects found: by mail-parser, or by the standard library when
-    mail-parser cannot read it (it raises TypeError, base64 and other errors on some damaged mail)."""
+    """The message, its date and the defects found: by mail-parser (what triage reads of it:
+    triage.mailparser_read), or by the standard library when mail-parser cannot read it (it raises
+    HeaderParseError, TypeError and other errors on some damaged mail)."""
     try:
-        import mailparser  # only a run that has mail to read pays for importing it
+        from triage import mailparser_read  # only a run that has mail to read pays for importing mail-parser
 
-        parsed = mailparser.parse_from_bytes(data)
-        message: email.message.Message = parsed.message
-        return message, sane_date(parsed.date) or parse_date(_str(message.get("Date"))), _defects(parsed)
+        message, date, defects = mailparser_read.read(data)
+        return message, sane_date(date) or parse_date(_str(message.get("Date"))), defects
     except Exception as exc:  # anything mail-parser raises; the standard library reads it instead
         reason = f"mail-parser could not read it ({type(exc).__name__}: {str(exc)[:200]}); read with the email package"
         log.info("%s", reason)
@@ -244,14 +240,3 @@ def _attachments(message: email.message.Message, defects: list[str]) -> tuple[At
             size=len(payload) if isinstance(payload, bytes) else 0,
         ))
     return tuple(found)
-
-
-def _defects(parsed: mailparser.MailParser) -> list[str]:
-    out: list[str] = []
-    for entry in parsed.defects or []:
-        if isinstance(entry, dict):
-            for items in entry.values():
-                out.extend(str(i) for i in items)
-        else:
-            out.append(str(entry))
-    return out

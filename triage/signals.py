@@ -225,12 +225,14 @@ def callback_message(text: str, lexicon: Lexicon) -> str:
     and of mail that speaks as AWS (AWS never asks to be phoned about a charge)."""
     # In a message a phone number is written to be read: grouped, or with its "+" (a bare run of digits is
     # more often a support case or an order number).
+    # All three or nothing: each is looked for only once the ones before it were found.
+    words = _first(lexicon.callback_words, text)
+    amount = _first(lexicon.callback_amount, text) if words else ""
     phone = next((" ".join(m.group(0).split()) for p in lexicon.callback_phone for m in p.finditer(text)
-                  if not m.group(0).strip().isdigit()), "")
-    hits = [phone, _first(lexicon.callback_amount, text), _first(lexicon.callback_words, text)]
-    if all(hits):
-        return (f"callback scam: the message carries a phone number {hits[0]!r}, an amount {hits[1]!r} and "
-                f"the words {hits[2]!r}")
+                  if not m.group(0).strip().isdigit()), "") if amount else ""
+    if phone:
+        return (f"callback scam: the message carries a phone number {phone!r}, an amount {amount!r} and "
+                f"the words {words!r}")
     return ""
 
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from triage.account.recheck import AccountsProgress, Progress, compare, compare_accounts, snapshot, snapshot_accounts
 from triage.answer import REPLY_CHANNEL, deliveries, pending_replies
 from triage.cases import Case, ClassifiedMail, EarlierMail, group_cases
 from triage.context import Context, Reporter, ScanTotals
@@ -37,6 +36,7 @@ from triage.unreadable import UnreadableMail, peek
 from triage.utc import utc_z
 
 if TYPE_CHECKING:  # the account check's records come with the AWS libraries: loaded once a check ran
+    from triage.account.recheck import AccountsProgress, Progress
     from triage.account.remediation import RemediationRules
     from triage.account.report import CheckResult
     from triage.sources import Batch
@@ -296,6 +296,7 @@ def remember_check(state: State, case_id: str, account: CheckResult | None,
     A check of several accounts is compared, and kept, account by account."""
     if account is None:
         return None
+    from triage.account.recheck import compare, compare_accounts, snapshot, snapshot_accounts
     from triage.account.report import AccountReport, AccountsReport  # only once a check ran (AWS libraries)
 
     if isinstance(account, AccountsReport):

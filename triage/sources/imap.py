@@ -31,7 +31,6 @@ from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError, LoginError
 from imapclient.imapclient import JUNK
 
-from triage import oauth2
 from triage.backoff import Backoff
 from triage.errors import (
     ConfigError,
@@ -130,6 +129,8 @@ class ImapSource:
         except LoginError:
             _logout(client)
             if s.oauth2_token_command:
+                from triage import oauth2
+
                 raise ImapLoginError(
                     f"the IMAP server {s.host} refused the OAuth2 token for {s.user} ({oauth2.LOGIN_ATTEMPTS} "
                     f"fresh tokens from [imap] oauth2_token_command); check [imap] user and that the token "
@@ -162,6 +163,8 @@ class ImapSource:
         return value
 
     def _oauth2_login(self, client: IMAPClient) -> None:
+        from triage import oauth2  # only a mailbox that logs in with OAuth2 pays for it
+
         s = self.settings
         offered = [c.decode("ascii", "replace")[5:] for c in client.capabilities() if c.upper().startswith(b"AUTH=")]
         mechanism = oauth2.choose_mechanism(offered)
