@@ -14,18 +14,20 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from triage.authenticate import authenticate
+from triage.authenticate import authenticate, provider_hosts
 from triage.cases import ClassifiedMail
 from triage.classify import Classification, RuleSet, classify, load_rules
 from triage.config import DEFAULT_TRUSTED_AUTHSERV_IDS
 from triage.known_accounts import MAIL, accounts_taught, owner_accounts, taught_by
 from triage.mail import Origin, RawMail
+from triage.mail_providers import load_providers
 from triage.parse import parse_mail
 from triage.state import KnownAccount
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "tests" / "corpus"
 RULES = ROOT / "rules"
+INSIDE = provider_hosts(DEFAULT_TRUSTED_AUTHSERV_IDS, load_providers(RULES))  # as a scan computes them
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,7 @@ def _judged(name: str, rules: RuleSet, settings: dict[str, object],
     path = CORPUS / name
     mail = parse_mail(RawMail(path.read_bytes(), Origin("eml", str(path))))
     auth = authenticate(mail, trusted_authserv_ids=DEFAULT_TRUSTED_AUTHSERV_IDS, offline=True,
-                        aws_domains=rules.aws_domains)
+                        aws_domains=rules.aws_domains, inside_hosts=INSIDE)
     account_ids = settings["account_ids"]
     assert isinstance(account_ids, list)
     owners, sources = owner_accounts(tuple(str(a) for a in account_ids), known)

@@ -9,14 +9,20 @@ from pathlib import Path
 import pytest
 
 from tests.test_authenticate import AWS, GOOD_AR, mail_of, message
-from triage.authenticate import authenticate
+from triage import paths
+from triage.authenticate import authenticate, provider_hosts
 from triage.config import DEFAULT_TRUSTED_AUTHSERV_IDS
+from triage.errors import RulesError
+from triage.mail_providers import FILE, load_providers
 
 CORPUS = Path(__file__).parent / "corpus"
+PROVIDERS = load_providers(paths.rules_dir())
 
 
-def judge(raw: bytes, trusted: tuple[str, ...] = DEFAULT_TRUSTED_AUTHSERV_IDS):
-    return authenticate(mail_of(raw), trusted_authserv_ids=trusted, offline=True, aws_domains=AWS)
+def judge(raw: bytes, trusted: tuple[str, ...] = DEFAULT_TRUSTED_AUTHSERV_IDS,
+          providers: tuple[tuple[str, ...], ...] = PROVIDERS):
+    return authenticate(mail_of(raw), trusted_authserv_ids=trusted, offline=True, aws_domains=AWS,
+                        inside_hosts=provider_hosts(trusted, providers))
 
 
 def received(by: str, source: str = "relay.example-vps.net [198.51.100.23]") -> str:
@@ -79,3 +85,23 @@ def test_a_hop_outside_the_trusted_organisation_above_the_header_makes_it_unbeli
     auth = judge(message(headers=received(by) + inside + ar), trusted)
     assert auth.verdict == "none"
     assert any(f"{by.lower()} received the mail after it" in r for r in auth.reasons), auth.reasons
+
+
+def test_a_providers_other_domains_come_from_the_rules_file(tmp_path):
+    """The provider families are data: without Microsoft's entry, its Exchange hops are someone else's."""
+    raw = (CORPUS / "abuse-ec2-port-scanning-microsoft365.eml").read_bytes()
+    shipped = (paths.rules_dir() / FILE).read_text(encoding="utf-8")
+    without = shipped.replace('"office365.com", ', "")
+    assert without != shipped
+    (tmp_path / FILE).write_text(without, encoding="utf-8")
+    auth = judge(raw, providers=load_providers(tmp_path))
+    assert auth.verdict == "none"
+    assert any("outlook.office365.com received the mail after it" in r for r in auth.reasons), auth.reasons
+
+
+@pytest.mark.parametrize("text", ['[[provider]]\nname = "x"\n', '[[provider]]\ndomains = ["not a domain"]\n',
+                                  '[[provider]]\ndomains = []\n', "provider = 3\n"])
+def test_a_broken_providers_file_is_a_rules_error_naming_it(tmp_path, text):
+    (tmp_path / FILE).write_text(text, encoding="utf-8")
+    with pytest.raises(RulesError, match=FILE):
+        load_providers(tmp_path)

@@ -12,13 +12,14 @@ import pytest
 from tests import forwarding as fw
 from tests.test_authenticate import dns, keys, sign  # noqa: F401 - fixtures: our own DKIM keys and DNS
 from triage import paths
-from triage.authenticate import authenticate
+from triage.authenticate import authenticate, provider_hosts
 from triage.classify import classify, load_rules
 from triage.config import DEFAULT_TRUSTED_AUTHSERV_IDS, NotifySettings, parse_config
 from triage.errors import ConfigError
 from triage.forward import find_originals, load_formats, refusal, unwrap
 from triage.forwarders import is_forwarder
 from triage.mail import Origin, RawMail
+from triage.mail_providers import load_providers
 from triage.parse import parse_mail
 
 CORPUS = Path(__file__).parent / "corpus"
@@ -155,15 +156,17 @@ def test_cc_lines_and_a_wrapped_to_line_stay_inside_the_block():
 LABELS = tomllib.loads((CORPUS / "labels.toml").read_text(encoding="utf-8"))
 SETTINGS = LABELS.pop("settings")
 RULES = load_rules(paths.rules_dir())
+INSIDE = provider_hosts(DEFAULT_TRUSTED_AUTHSERV_IDS, load_providers(paths.rules_dir()))
 
 
 def classified(data: bytes) -> list[tuple[str, str, str]]:
     """(kind, severity, authenticity) of each mail the pipeline would classify for this file."""
     def judge_all(mail):
         return authenticate(mail, trusted_authserv_ids=DEFAULT_TRUSTED_AUTHSERV_IDS, offline=True,
-                            aws_domains=RULES.aws_domains)
+                            aws_domains=RULES.aws_domains, inside_hosts=INSIDE)
 
-    unwrapped = unwrap(mail_of(data), FORMATS, (fw.FORWARDER,), judge_all, trusted=DEFAULT_TRUSTED_AUTHSERV_IDS)
+    unwrapped = unwrap(mail_of(data), FORMATS, (fw.FORWARDER,), judge_all, trusted=DEFAULT_TRUSTED_AUTHSERV_IDS,
+                       inside_hosts=INSIDE)
     out = []
     for original, forward in unwrapped.mails:
         assert forward is not None, "the forward was not unwrapped"

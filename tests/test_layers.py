@@ -35,7 +35,7 @@ STAGE_OF = {
     "source": ("triage.sources", "triage.sources.batches", "triage.sources.narrowing", "triage.sources.files",
                "triage.sources.imap", "triage.relevance", "triage.forwarders", "triage.oauth2"),
     "parse": ("triage.parse", "triage.mailparser_read", "triage.htmltext", "triage.unreadable"),
-    "authenticate": ("triage.authenticate", "triage.forward"),
+    "authenticate": ("triage.authenticate", "triage.forward", "triage.mail_providers"),
     "classify": ("triage.classify", "triage.entities", "triage.signals", "triage.lookalike"),
     "case": ("triage.cases", "triage.known_accounts", "triage.judging"),
     "check account": ("triage.account", "triage.account.*"),

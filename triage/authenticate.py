@@ -43,21 +43,6 @@ _TWO_LABEL_SUFFIXES = frozenset({
     "com.sg", "com.tw", "com.hk", "co.kr", "co.in", "co.za", "com.mx", "amazonaws.com.cn",
 })
 
-# One mail provider's own hosts live under several registered domains: a hop "by
-# TYCP286CA0001.outlook.office365.com" is Microsoft's, as is mx.microsoft.com's verdict. A trusted
-# authserv-id brings in the whole family of its registered domain. "*" stands for exactly one label (Amazon
-# SES receives mail on inbound-smtp.<region>.amazonaws.com; the rest of amazonaws.com is anyone's EC2).
-_PROVIDER_HOSTS = (
-    ("google.com", "gmail.com", "googlemail.com"),
-    ("outlook.com", "office365.com", "microsoft.com", "hotmail.com", "live.com"),
-    ("yahoo.com", "yahoo.co.jp", "yahoodns.net", "yahoo.net"),
-    ("icloud.com", "me.com", "mac.com", "apple.com"),
-    ("fastmail.com", "messagingengine.com", "fastmail.fm"),
-    ("zoho.com", "zohomail.com"),
-    ("amazonses.com", "inbound-smtp.*.amazonaws.com"),
-)
-
-
 @dataclass(frozen=True)
 class Authenticity:
     verdict: str  # pass | fail | none
@@ -92,8 +77,10 @@ def authenticate(
     offline: bool,
     dnsfunc: DnsFunc | None = None,
     aws_domains: tuple[str, ...] = (),
+    inside_hosts: tuple[str, ...] = (),
 ) -> Authenticity:
-    """Judge `mail`'s authenticity. With `offline` and no `dnsfunc`, no DNS look-up is made."""
+    """Judge `mail`'s authenticity. With `offline` and no `dnsfunc`, no DNS look-up is made. `inside_hosts`:
+    the other domains of the trusted ids' providers (`provider_hosts`), whose Received hops are theirs."""
     from_domain = mail.sender.domain.lower().rstrip(".")
     if not from_domain:
         return Authenticity("none", ("the mail has no From address to authenticate",))
@@ -113,7 +100,7 @@ def authenticate(
             else:
                 failures.append(f"DKIM signature d={domain or '?'} does not verify: {why}")
 
-    header = trusted_results(mail, trusted_authserv_ids, reasons)
+    header = trusted_results(mail, trusted_authserv_ids, reasons, inside_hosts)
     dmarc_verdict = ""
     if header is not None:
         for r in header.results:
@@ -217,7 +204,8 @@ def _header_block(raw: bytes) -> bytes:
 # --- Authentication-Results (RFC 8601) --------------------------------------------------------
 
 
-def trusted_results(mail: Mail, trusted: tuple[str, ...], notes: list[str] | None = None) -> AuthResultsHeader | None:
+def trusted_results(mail: Mail, trusted: tuple[str, ...], notes: list[str] | None = None,
+                    inside_hosts: tuple[str, ...] = ()) -> AuthResultsHeader | None:
     """The topmost Authentication-Results (or ARC-Authentication-Results) header from a trusted authserv-id,
     unless a host outside the trusted organisation added a Received header above it (see `received_by`)."""
     trusted_ids = tuple(t.lower().rstrip(".") for t in trusted)
@@ -226,7 +214,7 @@ def trusted_results(mail: Mail, trusted: tuple[str, ...], notes: list[str] | Non
         lname = name.lower()
         if lname == "received":
             host = received_by(value)
-            if not outside and host and not within_trusted(host, trusted_ids):
+            if not outside and host and not within_trusted(host, trusted_ids, inside_hosts):
                 outside = host
             continue
         if lname not in ("authentication-results", "arc-authentication-results"):
@@ -260,14 +248,20 @@ def received_by(received: str) -> str:
     return "" if not host or re.fullmatch(r"[0-9.]+", host) or "." not in host else host
 
 
-def within_trusted(host: str, trusted: tuple[str, ...]) -> bool:
+def within_trusted(host: str, trusted: tuple[str, ...], inside_hosts: tuple[str, ...] = ()) -> bool:
     """Whether `host` belongs to the organisation of a trusted authserv-id: the id's registered domain
-    (mx.google.com → any host under google.com; a corporate mx.corp.example.com → smtp-in2.example.com), and
-    the other domains of the same provider (`_PROVIDER_HOSTS`)."""
+    (mx.google.com → any host under google.com; a corporate mx.corp.example.com → smtp-in2.example.com), or
+    one of `inside_hosts`, the other domains of the same provider (`provider_hosts`)."""
     host = host.lower().rstrip(".")
-    orgs = {organizational_domain(t.lower().rstrip(".")) for t in trusted}
-    patterns = orgs.union(*(family for family in _PROVIDER_HOSTS if orgs.intersection(family)))
+    patterns = {organizational_domain(t.lower().rstrip(".")) for t in trusted}.union(inside_hosts)
     return any(_host_matches(host, p) for p in patterns)
+
+
+def provider_hosts(trusted: tuple[str, ...], providers: tuple[tuple[str, ...], ...]) -> tuple[str, ...]:
+    """The domains of every provider (rules/mail-providers.toml) one of whose domains is the registered
+    domain of a trusted authserv-id: their hosts' Received hops are the provider's own."""
+    orgs = {organizational_domain(t.lower().rstrip(".")) for t in trusted}
+    return tuple(dict.fromkeys(d for family in providers if orgs.intersection(family) for d in family))
 
 
 def _host_matches(host: str, pattern: str) -> bool:

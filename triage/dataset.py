@@ -45,6 +45,7 @@ def check_dataset(rules_dir: Path, templates_dir: Path, extra: tuple[Path, ...] 
 def _check(rules_dir: Path, templates_dir: Path, extra: tuple[Path, ...], entries: tuple[str, ...]) -> None:
     from triage.account.region_names import load_region_names
     from triage.classify import load_rules
+    from triage.mail_providers import load_providers
     from triage.relevance import load_narrowing
     from triage.render import check_templates, load_texts
 
@@ -67,6 +68,7 @@ def _check(rules_dir: Path, templates_dir: Path, extra: tuple[Path, ...], entrie
         check_templates(templates_dir, entries)
     load_region_names(rules_dir)
     load_narrowing(rules_dir)
+    load_providers(rules_dir)
     # The prices, the mining signs and the glossary are read (and checked whole) by the stages that use
     # them, the account check and translation; a run without those stages must not import boto3 or deepl.
     for name in ("prices.toml", "mining.toml", "glossary.tsv"):

@@ -145,10 +145,11 @@ def refusal(mail: Mail, auth: Authenticity, forwarders: tuple[str, ...]) -> str:
 
 
 def unwrap(mail: Mail, formats: ForwardFormats, forwarders: tuple[str, ...], authenticate: Authenticate, *,
-           trusted: tuple[str, ...], max_bytes: int | None = None) -> Unwrapped:
+           trusted: tuple[str, ...], inside_hosts: tuple[str, ...] = (), max_bytes: int | None = None) -> Unwrapped:
     """The originals `mail` forwards, when it is an allowed, authenticated forward; else `mail` itself.
-    `trusted`: the authserv-ids whose Authentication-Results are believed ([mail] trusted_authserv_ids)."""
-    found = [(_as_received(original, trusted) if how == "attachment" else original, how, client)
+    `trusted`: the authserv-ids whose Authentication-Results are believed ([mail] trusted_authserv_ids);
+    `inside_hosts`: their providers' other domains (`authenticate.provider_hosts`)."""
+    found = [(_as_received(original, trusted, inside_hosts) if how == "attachment" else original, how, client)
              for original, how, client in find_originals(mail, formats, max_bytes=max_bytes)]
     if not found:
         return Unwrapped(((mail, None),))
@@ -163,7 +164,7 @@ def unwrap(mail: Mail, formats: ForwardFormats, forwarders: tuple[str, ...], aut
                            for original, how, client in found))
 
 
-def _as_received(original: Mail, trusted: tuple[str, ...]) -> Mail:
+def _as_received(original: Mail, trusted: tuple[str, ...], inside_hosts: tuple[str, ...] = ()) -> Mail:
     """An attached original came through someone else's mailbox. Its Authentication-Results are believed
     only when the topmost one is from a trusted authserv-id (the server that received it, which removes
     forged copies of its own); below an untrusted one, a forged "trusted" header could vouch for a phish.
@@ -174,7 +175,8 @@ def _as_received(original: Mail, trusted: tuple[str, ...]) -> Mail:
     if top is None:
         return original
     notes: list[str] = []
-    if trusted_results(replace(original, headers=original.headers[: top + 1]), trusted, notes) is not None:
+    above = replace(original, headers=original.headers[: top + 1])  # the topmost header and what is above it
+    if trusted_results(above, trusted, notes, inside_hosts) is not None:
         return original
     log.info("%s: the attached original's Authentication-Results are not believed: %s", original.origin,
              notes[-1] if notes else "none from a trusted authserv-id")

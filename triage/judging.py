@@ -14,12 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from triage.authenticate import Authenticity, DnsFunc, authenticate
+from triage.authenticate import Authenticity, DnsFunc, authenticate, provider_hosts
 from triage.cases import ClassifiedMail
 from triage.classify import RuleSet, classify, load_rules
 from triage.forward import Forward, ForwardFormats, load_formats, unwrap
 from triage.known_accounts import owner_accounts
 from triage.mail import Mail
+from triage.mail_providers import load_providers
 
 if TYPE_CHECKING:
     from triage.config import BillingSettings, MailSettings
@@ -40,10 +41,11 @@ class Judging:
     jpy_per_usd: float  # [billing]
     offline: bool = False  # no DNS look-up for DKIM
     dnsfunc: DnsFunc | None = None  # tests: DKIM keys from a local table
+    inside_hosts: tuple[str, ...] = ()  # the trusted ids' providers' other domains (rules/mail-providers.toml)
 
     def authenticate(self, mail: Mail) -> Authenticity:
         return authenticate(mail, trusted_authserv_ids=self.trusted_authserv_ids, offline=self.offline,
-                            dnsfunc=self.dnsfunc, aws_domains=self.rules.aws_domains)
+                            dnsfunc=self.dnsfunc, aws_domains=self.rules.aws_domains, inside_hosts=self.inside_hosts)
 
 
 @dataclass(frozen=True)
@@ -59,13 +61,14 @@ def load_judging(rules_dir: Path, extra_rules: tuple[Path, ...], mail: MailSetti
                  forwarders: tuple[str, ...], account_ids: tuple[str, ...], offline: bool,
                  dnsfunc: DnsFunc | None = None) -> Judging:
     return Judging(load_rules(rules_dir, extra_rules), load_formats(rules_dir), forwarders, mail.trusted_authserv_ids,
-                   mail.max_bytes, account_ids, billing.statement_alert_usd, billing.jpy_per_usd, offline, dnsfunc)
+                   mail.max_bytes, account_ids, billing.statement_alert_usd, billing.jpy_per_usd, offline, dnsfunc,
+                   provider_hosts(mail.trusted_authserv_ids, load_providers(rules_dir)))
 
 
 def judge(mail: Mail, how: Judging, known: Iterable[KnownAccount]) -> Judged:
     """The mail, or the originals it forwards, each authenticated and classified."""
     unwrapped = unwrap(mail, how.forwards, how.forwarders, how.authenticate, trusted=how.trusted_authserv_ids,
-                       max_bytes=how.max_bytes)
+                       inside_hosts=how.inside_hosts, max_bytes=how.max_bytes)
     known = tuple(known)
     return Judged(tuple(classified(original, unwrapped.authenticity(original, forward, how.authenticate), forward,
                                    how, known) for original, forward in unwrapped.mails), unwrapped.refused)
