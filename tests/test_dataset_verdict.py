@@ -4,31 +4,13 @@ broken after a good run is refused exactly as if it had never passed (exit 2, on
 
 from __future__ import annotations
 
-import io
-import shutil
 from pathlib import Path
 
-from triage.cli import Environment, main
+from tests.test_missing_data import data_copy, run
 
 ROOT = Path(__file__).resolve().parent.parent
 SCAN = ["scan", "--source", str(ROOT / "examples" / "inbox.mbox"), "--offline", "--json", "--state", ":memory:"]
 GOOD_PATTERN = "'AWSCompromisedKeyQuarantine',"
-
-
-def run(argv: list[str], data: Path, config: Path | None = None) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    environ = {"TRIAGE_DATA_DIR": str(data), "XDG_CACHE_HOME": str(data.parent / "cache")}
-    if config is not None:
-        environ["TRIAGE_CONFIG"] = str(config)
-    code = main(argv, Environment(stdout=out, stderr=err, environ=environ))
-    return code, out.getvalue(), err.getvalue()
-
-
-def data_copy(tmp_path: Path) -> Path:
-    data = tmp_path / "data"
-    for folder in ("rules", "templates"):
-        shutil.copytree(ROOT / folder, data / folder)
-    return data
 
 
 def refused(code: int, out: str, err: str, path: Path) -> None:

@@ -33,14 +33,15 @@ COMMANDS = {
 
 def run(argv: list[str], data: Path, config: Path | None = None) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
-    environ = {"TRIAGE_DATA_DIR": str(data), "HOME": str(data.parent)}
+    # the data-set verdict is remembered beside the copy, never in the real ~/.cache (paths.cache_dir)
+    environ = {"TRIAGE_DATA_DIR": str(data), "HOME": str(data.parent), "XDG_CACHE_HOME": str(data.parent / "cache")}
     if config is not None:
         environ["TRIAGE_CONFIG"] = str(config)
     code = main(argv, Environment(stdout=out, stderr=err, environ=environ))
     return code, out.getvalue(), err.getvalue()
 
 
-def _data_copy(tmp_path: Path) -> Path:
+def data_copy(tmp_path: Path) -> Path:
     data = tmp_path / "data"
     for folder in ("rules", "templates"):
         shutil.copytree(ROOT / folder, data / folder)
@@ -126,7 +127,7 @@ def test_an_empty_data_dir_is_exit_2(command: str, tmp_path: Path) -> None:
 @pytest.mark.parametrize("command", sorted(COMMANDS))
 @pytest.mark.parametrize("broken", sorted(BREAKS))
 def test_missing_data_is_exit_2_in_every_command(command: str, broken: str, tmp_path: Path) -> None:
-    data = _data_copy(tmp_path)
+    data = data_copy(tmp_path)
     missing = BREAKS[broken](data)
     _one_line_naming(*run(COMMANDS[command], data), missing)
 
@@ -142,7 +143,7 @@ def test_a_rule_set_without_a_security_kind_is_refused(kind: str, tmp_path: Path
     config = tmp_path / "config.toml"
     config.write_text(f'[rules]\nextra = ["{extra}"]\n')
     config.chmod(0o600)
-    data = _data_copy(tmp_path)
+    data = data_copy(tmp_path)
     for command in sorted(COMMANDS):
         code, out, err = run(COMMANDS[command], data, config)
         _one_line_naming(code, out, err, data / "rules")
@@ -150,7 +151,7 @@ def test_a_rule_set_without_a_security_kind_is_refused(kind: str, tmp_path: Path
 
 
 def test_the_complete_data_set_still_finds_the_compromise(tmp_path: Path) -> None:
-    code, out, err = run(COMMANDS["explain"], _data_copy(tmp_path))
+    code, out, err = run(COMMANDS["explain"], data_copy(tmp_path))
     assert code == 0, err
     assert "kind:          compromised-account (critical)" in out
 
@@ -168,7 +169,7 @@ def test_every_template_the_code_renders_by_name_is_checked_at_start() -> None:
 
 
 def test_a_lexicon_list_left_empty_is_named(tmp_path: Path) -> None:
-    data = _data_copy(tmp_path)
+    data = data_copy(tmp_path)
     lexicon = data / "rules" / "00-lexicon.toml"
     lexicon.write_text(re.sub(r"(?ms)^aws_domains = \[.*?^\]\n", "", lexicon.read_text(encoding="utf-8")),
                        encoding="utf-8")
