@@ -79,8 +79,8 @@ class SigningAccountProvider(CredentialProvider):
 
 
 @contextmanager
-def signing_as(credentials: Credentials | None) -> Iterator[None]:
-    """Calls made inside sign with `credentials` (None: the client's own credentials, if it has any)."""
+def signing_as(credentials: Credentials) -> Iterator[None]:
+    """Calls made inside sign with `credentials`."""
     token = _SIGNING.set(credentials)
     try:
         yield
@@ -96,7 +96,7 @@ class AccountClient:
 
     __slots__ = ("_client", "_credentials")
 
-    def __init__(self, client: Any, credentials: Credentials | None) -> None:
+    def __init__(self, client: Any, credentials: Credentials) -> None:
         self._client = client
         self._credentials = credentials
 
@@ -109,7 +109,7 @@ class AccountClient:
         return value
 
 
-def _as_account(method: Callable[..., Any], credentials: Credentials | None) -> Callable[..., Any]:
+def _as_account(method: Callable[..., Any], credentials: Credentials) -> Callable[..., Any]:
     def call(*args: Any, **kwargs: Any) -> Any:
         with signing_as(credentials):
             return method(*args, **kwargs)
@@ -122,7 +122,7 @@ class AccountPaginator:
 
     __slots__ = ("_credentials", "_paginator")
 
-    def __init__(self, paginator: Any, credentials: Credentials | None) -> None:
+    def __init__(self, paginator: Any, credentials: Credentials) -> None:
         self._paginator = paginator
         self._credentials = credentials
 
