@@ -155,6 +155,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--accounts", type=int, default=1, help="K accounts: the management account and K-1 members")
     accounts = max(1, parser.parse_args().accounts)
+    load = os.getloadavg()[0]  # before this benchmark starts anything: the other work on the machine
     sys.path.insert(0, str(ROOT))
     context = multiprocessing.get_context("spawn")
     moto_end, moto_child = context.Pipe()
@@ -181,6 +182,9 @@ def main() -> int:
             end.send("stop")
             process.join(timeout=30)
 
+    # The sweep is bound by this process's CPU: other work on a 2-core machine slows the many-account run
+    # more than the one-account run, so the ratios are only comparable at a similar load.
+    print(f"load average before the benchmark: {load:.1f} on {os.cpu_count()} CPUs, {time.strftime('%Y-%m-%d %H:%M')}")
     print(f"account: {len(report.resources)} resources in {len(report.regions_swept)} regions swept; "
           f"{tasks} listings; {DELAY * 1000:.0f} ms added to every call")
     print(f"concurrent sweep (24 in flight, 6 per region): {concurrent:7.2f} s   "
